@@ -64,3 +64,13 @@ pub fn valid() -> Vec<Example> {
 pub fn invalid() -> Vec<Example> {
     load(&examples_dir().join("invalid"))
 }
+
+/// The same JSON with every number as f64: YAML's `100`, serde's `100.0` and the API server's `100` compare equal.
+pub fn numbers_as_f64(value: &Value) -> Value {
+    match value {
+        Value::Number(number) => number.as_f64().map(Value::from).unwrap_or(Value::Null),
+        Value::Array(items) => items.iter().map(numbers_as_f64).collect(),
+        Value::Object(fields) => fields.iter().map(|(k, v)| (k.clone(), numbers_as_f64(v))).collect(),
+        other => other.clone(),
+    }
+}

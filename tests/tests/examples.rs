@@ -6,7 +6,7 @@ use augur_crds::{
     AnomalyDetector, AugurResource, AutoScalePolicy, Forecaster, LogClusterer,
     runtime_config::{RenderContext, RuntimeConfig},
 };
-use augur_tests::examples;
+use augur_tests::examples::{self, numbers_as_f64};
 use serde_json::Value;
 
 fn render(manifest: &Value) -> Option<RuntimeConfig> {
@@ -112,15 +112,5 @@ fn schema_defaults_equal_serde_defaults() {
             "{}",
             example.path.display()
         );
-    }
-}
-
-/// YAML's `100` and serde's `100.0` are the same value; compare numbers as f64.
-fn numbers_as_f64(value: &Value) -> Value {
-    match value {
-        Value::Number(number) => number.as_f64().map(Value::from).unwrap_or(Value::Null),
-        Value::Array(items) => items.iter().map(numbers_as_f64).collect(),
-        Value::Object(fields) => fields.iter().map(|(k, v)| (k.clone(), numbers_as_f64(v))).collect(),
-        other => other.clone(),
     }
 }
