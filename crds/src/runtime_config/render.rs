@@ -7,7 +7,7 @@ use crate::{
         KafkaSource, LogFormat, MetricSource, Output, RuntimeSettings, SeasonalityMode, SecretKeyRef,
         seasonality::Seasonality,
     },
-    kinds::{AnomalyDetector, Forecaster, LogClusterer},
+    kinds::{AnomalyDetector, Forecaster, LogClusterer, anomaly_detector::DetectorSettings},
 };
 use kube::{Resource, ResourceExt};
 
@@ -52,14 +52,7 @@ pub enum RenderError {
 /// Renders an AnomalyDetector.
 pub fn anomaly_detector(resource: &AnomalyDetector, context: &RenderContext) -> Result<RuntimeConfig, RenderError> {
     let spec = &resource.spec;
-    let detector = &spec.detector;
-    let model = ModelConfig::Anomaly(AnomalyConfig {
-        algorithm: detector.algorithm,
-        score_threshold: detector.score_threshold.unwrap_or_else(|| detector.sensitivity.score_threshold()),
-        seasonality: seasonality(&detector.seasonality),
-        warm_up_points: u32::try_from(detector.warm_up_points).unwrap_or(0),
-        direction: detector.direction,
-    });
+    let model = ModelConfig::Anomaly(AnomalyConfig::from(&spec.detector));
     metrics_pipeline(resource, &spec.source, &spec.output, &spec.runtime, model, context)
 }
 
@@ -271,6 +264,19 @@ fn default_connection(context: &RenderContext) -> Option<KafkaConnection> {
 
 fn secret_file(secret: &SecretKeyRef) -> SecretFile {
     SecretFile { secret: secret.name.clone(), key: secret.key.clone() }
+}
+
+impl From<&DetectorSettings> for AnomalyConfig {
+    /// Resolves detection settings: sensitivity becomes a score threshold, seasonality a list of periods.
+    fn from(detector: &DetectorSettings) -> Self {
+        Self {
+            algorithm: detector.algorithm,
+            score_threshold: detector.score_threshold.unwrap_or_else(|| detector.sensitivity.score_threshold()),
+            seasonality: seasonality(&detector.seasonality),
+            warm_up_points: u32::try_from(detector.warm_up_points).unwrap_or(0),
+            direction: detector.direction,
+        }
+    }
 }
 
 fn seasonality(settings: &Seasonality) -> SeasonalityConfig {

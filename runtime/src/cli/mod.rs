@@ -1,6 +1,9 @@
 //! The `augur` command line.
 
+mod bench;
+pub mod progress;
 mod render;
+mod try_run;
 
 use std::path::PathBuf;
 
@@ -29,6 +32,54 @@ pub enum Command {
         #[arg(long, value_delimiter = ',')]
         kafka_bootstrap_servers: Option<Vec<String>>,
     },
+    /// Run a resource's pipeline locally on a file and summarise (and plot) the results; no cluster needed.
+    Try {
+        /// The manifest (AnomalyDetector today).
+        manifest: PathBuf,
+        /// Input: CSV (`timestamp,value[,series]`) or JSON lines of metric events.
+        #[arg(long)]
+        input: PathBuf,
+        /// Draw the results into this SVG file.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Write every result to this file as JSON lines.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// How many top results to list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
+    /// Benchmarks that print their figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// The benchmarks.
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Score a NAB-layout corpus (`DIR/<category>/<name>.csv`) with the AnomalyDetector defaults.
+    Nab {
+        /// The corpus, e.g. ../shared/bench/nab/data.
+        #[arg(long)]
+        data: PathBuf,
+        /// Where to write the scored series.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Single-threaded speed and state size of a model.
+    #[command(subcommand)]
+    Speed(SpeedCommand),
+}
+
+/// Models whose speed can be measured.
+#[derive(Subcommand, Debug)]
+pub enum SpeedCommand {
+    /// The default anomaly detector over 10,000 synthetic seasonal series.
+    Anomaly {
+        /// Points per series.
+        #[arg(long, default_value_t = 1000)]
+        points_per_series: usize,
+    },
 }
 
 /// Runs a parsed command line, writing results to `out`.
@@ -36,6 +87,13 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
     match cli.command {
         Command::Render { manifest, namespace, kafka_bootstrap_servers } => {
             render::run(&manifest, namespace, kafka_bootstrap_servers, out)
+        }
+        Command::Try { manifest, input, plot, out: results, top } => {
+            try_run::run(&try_run::TryOptions { manifest, input, plot, out: results, top }, out)
+        }
+        Command::Bench(BenchCommand::Nab { data, out: target }) => bench::nab::run(&data, &target, out).map(|_| ()),
+        Command::Bench(BenchCommand::Speed(SpeedCommand::Anomaly { points_per_series })) => {
+            Ok(bench::speed::anomaly(points_per_series, out)?)
         }
     }
 }

@@ -1,0 +1,4 @@
+//! `augur bench`: benchmarks that print their figures (accuracy on public benchmarks, speed).
+
+pub mod nab;
+pub mod speed;

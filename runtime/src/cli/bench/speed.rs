@@ -1,0 +1,69 @@
+//! `augur bench speed anomaly`: single-threaded throughput of the default detector over 10,000 synthetic seasonal
+//! series with noise, interleaved as a real stream would be, and its state size per series.
+
+use std::{hint::black_box, sync::Arc, time::Instant};
+
+use crate::{
+    models::{
+        SeriesModel,
+        anomaly::{AnomalyDetector, DetectorParams},
+        keyed::KeyedModels,
+    },
+    record::SeriesId,
+};
+
+/// Series in the benchmark.
+pub const SERIES: usize = 10_000;
+
+/// A deterministic pseudo-random generator (xorshift), so runs are comparable.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next_unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Runs `points_per_series` points through each of [`SERIES`] detectors and prints the figures.
+pub fn anomaly(points_per_series: usize, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let params = DetectorParams::default();
+    let mut random = XorShift(0x9E37_79B9_7F4A_7C15);
+    let offsets: Vec<f64> = (0..SERIES).map(|_| random.next_unit() * 288.0).collect();
+    let value = |series: usize, step: usize, random: &mut XorShift| {
+        let phase = (step as f64 + offsets[series]) / 288.0 * std::f64::consts::TAU;
+        100.0 + 40.0 * phase.sin() + 5.0 * (random.next_unit() - 0.5)
+    };
+
+    let mut detectors: Vec<AnomalyDetector> = (0..SERIES).map(|_| AnomalyDetector::new(params.clone())).collect();
+    let started = Instant::now();
+    for step in 0..points_per_series {
+        let timestamp = step as i64 * 300_000;
+        for (series, detector) in detectors.iter_mut().enumerate() {
+            black_box(detector.update(timestamp, value(series, step, &mut random)));
+        }
+    }
+    let points = (SERIES * points_per_series) as f64;
+    let points_per_sec = points / started.elapsed().as_secs_f64();
+    let state_bytes = detectors.iter().map(SeriesModel::state_bytes).sum::<usize>() / SERIES;
+
+    let names: Vec<SeriesId> = (0..SERIES).map(|i| Arc::from(format!("svc-{i}/requests"))).collect();
+    let mut keyed = KeyedModels::new(SERIES, |_| AnomalyDetector::new(params.clone()));
+    let keyed_steps = points_per_series.min(200);
+    let started = Instant::now();
+    for step in 0..keyed_steps {
+        for (series, name) in names.iter().enumerate() {
+            black_box(keyed.update(name, step as i64 * 300_000, value(series, step, &mut random)));
+        }
+    }
+    let keyed_per_sec = (SERIES * keyed_steps) as f64 / started.elapsed().as_secs_f64();
+
+    writeln!(out, "series={SERIES}")?;
+    writeln!(out, "points={}", points as u64)?;
+    writeln!(out, "points_per_sec={points_per_sec:.0}")?;
+    writeln!(out, "keyed_points_per_sec={keyed_per_sec:.0}")?;
+    writeln!(out, "state_bytes_per_series={state_bytes}")?;
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! `augur try` end to end on the bundled sample data.

@@ -1,0 +1,144 @@
+//! Plots as standalone SVG: a panel per series with the value, the expected value and band, and marked points.
+//! Hand-written SVG keeps the runtime free of plotting dependencies; any browser shows the result.
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt::Write;
+
+use crate::time::{Millis, format_timestamp};
+
+/// One point of a panel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlotPoint {
+    /// Time.
+    pub time: Millis,
+    /// Observed value.
+    pub value: f64,
+    /// Expected value, if any.
+    pub expected: Option<f64>,
+    /// Band, if any.
+    pub band: Option<(f64, f64)>,
+    /// Marked (an anomaly).
+    pub marked: bool,
+}
+
+/// One series.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Panel {
+    /// Title (the series name).
+    pub title: String,
+    /// Points in time order.
+    pub points: Vec<PlotPoint>,
+}
+
+const WIDTH: f64 = 1100.0;
+const PANEL_HEIGHT: f64 = 190.0;
+const LEFT: f64 = 80.0;
+const RIGHT: f64 = 20.0;
+const TOP: f64 = 50.0;
+const GAP: f64 = 45.0;
+
+/// Renders the panels under a title; `legend` names what the band and marks mean.
+pub fn render(title: &str, legend: &str, panels: &[Panel]) -> String {
+    let height = TOP + panels.len() as f64 * (PANEL_HEIGHT + GAP);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = write!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = write!(svg, r#"<text x="{LEFT}" y="22" font-size="15" font-weight="bold">{}</text>"#, escape(title));
+    let _ = write!(svg, r##"<text x="{LEFT}" y="38" fill="#555">{}</text>"##, escape(legend));
+    for (index, panel) in panels.iter().enumerate() {
+        let top = TOP + index as f64 * (PANEL_HEIGHT + GAP) + 20.0;
+        draw_panel(&mut svg, panel, top);
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+fn draw_panel(svg: &mut String, panel: &Panel, top: f64) {
+    let plot_width = WIDTH - LEFT - RIGHT;
+    let _ = write!(svg, r#"<text x="{LEFT}" y="{}" font-weight="bold">{}</text>"#, top - 6.0, escape(&panel.title));
+    let _ = write!(
+        svg,
+        r##"<rect x="{LEFT}" y="{top}" width="{plot_width}" height="{PANEL_HEIGHT}" fill="none" stroke="#bbb"/>"##
+    );
+    let points = &panel.points;
+    let (Some(first), Some(last)) = (points.first(), points.last()) else { return };
+    let (low, high) = value_range(points);
+    let span_t = (last.time - first.time).max(1) as f64;
+    let x = |t: Millis| LEFT + (t - first.time) as f64 / span_t * plot_width;
+    let y = |v: f64| top + PANEL_HEIGHT - (v.clamp(low, high) - low) / (high - low) * PANEL_HEIGHT;
+
+    let banded: Vec<(Millis, f64, f64)> = points.iter().filter_map(|p| p.band.map(|(l, u)| (p.time, l, u))).collect();
+    if !banded.is_empty() {
+        let mut path = String::new();
+        for (i, (t, _, upper)) in banded.iter().enumerate() {
+            let _ = write!(path, "{}{:.1},{:.1} ", if i == 0 { "M" } else { "L" }, x(*t), y(*upper));
+        }
+        for (t, lower, _) in banded.iter().rev() {
+            let _ = write!(path, "L{:.1},{:.1} ", x(*t), y(*lower));
+        }
+        let _ = write!(svg, r##"<path d="{path}Z" fill="#9ecae1" fill-opacity="0.45" stroke="none"/>"##);
+    }
+    let expected: Vec<String> =
+        points.iter().filter_map(|p| p.expected.map(|e| format!("{:.1},{:.1}", x(p.time), y(e)))).collect();
+    if !expected.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<polyline points="{}" fill="none" stroke="#3182bd" stroke-width="1" stroke-dasharray="4 2"/>"##,
+            expected.join(" ")
+        );
+    }
+    let values: Vec<String> = points.iter().map(|p| format!("{:.1},{:.1}", x(p.time), y(p.value))).collect();
+    let _ = write!(svg, r##"<polyline points="{}" fill="none" stroke="#222" stroke-width="1"/>"##, values.join(" "));
+    for point in points.iter().filter(|p| p.marked) {
+        let _ = write!(
+            svg,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#e6550d" stroke="white" stroke-width="0.8"/>"##,
+            x(point.time),
+            y(point.value)
+        );
+    }
+    for (value, label_y) in [(high, top + 10.0), (low, top + PANEL_HEIGHT)] {
+        let _ = write!(svg, r#"<text x="{}" y="{label_y}" text-anchor="end">{}</text>"#, LEFT - 6.0, number(value));
+    }
+    let bottom = top + PANEL_HEIGHT + 14.0;
+    for (t, anchor) in [(first.time, "start"), ((first.time + last.time) / 2, "middle"), (last.time, "end")] {
+        let _ =
+            write!(svg, r#"<text x="{:.1}" y="{bottom}" text-anchor="{anchor}">{}</text>"#, x(t), format_timestamp(t));
+    }
+}
+
+/// The y range: every value, plus bands and expectations where they stay near the data (a warm-up band can be
+/// huge and would flatten the plot).
+fn value_range(points: &[PlotPoint]) -> (f64, f64) {
+    let (mut low, mut high) =
+        points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(p.value), h.max(p.value)));
+    let span = (high - low).max(f64::EPSILON);
+    for p in points {
+        for v in p.band.map(|(l, u)| [l, u]).into_iter().flatten().chain(p.expected) {
+            if v.is_finite() && v > low - span && v < high + span {
+                low = low.min(v);
+                high = high.max(v);
+            }
+        }
+    }
+    let pad = ((high - low) * 0.05).max(if high == low { high.abs().max(1.0) * 0.1 } else { 0.0 });
+    (low - pad, high + pad)
+}
+
+fn number(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 1e6 || (magnitude > 0.0 && magnitude < 1e-3) {
+        format!("{value:.2e}")
+    } else {
+        format!("{value:.3}").trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -1,0 +1,63 @@
+//! The records that flow through a pipeline, and what happens to the ones that fail to decode.
+
+use std::sync::Arc;
+
+use crate::time::Millis;
+
+/// Identity of a series: its name, or its labels rendered as `name{k="v",...}`.
+pub type SeriesId = Arc<str>;
+
+/// One observation of one metric series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricPoint {
+    /// The series.
+    pub series: SeriesId,
+    /// Event time.
+    pub timestamp: Millis,
+    /// The observed value.
+    pub value: f64,
+}
+
+/// Where a record came from, so a dead letter or a checkpoint can name it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// Partition (Kafka) or 0 for single-stream sources.
+    pub partition: i32,
+    /// Offset within the partition; the line number for files (1-based, header included).
+    pub offset: i64,
+}
+
+/// A record that could not be decoded: kept with its position and the reason, never silently dropped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeadLetter {
+    /// Where it came from.
+    pub position: Position,
+    /// The raw bytes, lossily as text, truncated to [`DeadLetter::MAX_PAYLOAD`] bytes.
+    pub payload: String,
+    /// Why it failed.
+    pub reason: String,
+}
+
+impl DeadLetter {
+    /// Longest payload kept in a dead letter.
+    pub const MAX_PAYLOAD: usize = 4096;
+
+    /// A dead letter for `payload` at `position`.
+    pub fn new(position: Position, payload: &[u8], reason: impl Into<String>) -> Self {
+        let mut text = String::from_utf8_lossy(&payload[..payload.len().min(Self::MAX_PAYLOAD)]).into_owned();
+        text.truncate(Self::MAX_PAYLOAD);
+        Self { position, payload: text, reason: reason.into() }
+    }
+}
+
+/// The outcome of decoding one raw record.
+pub type Decoded<T> = Result<T, DeadLetter>;
+
+/// A batch of decoded records and the source position after its last record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batch<T> {
+    /// Records in source order; failures stay in place as dead letters.
+    pub records: Vec<Decoded<T>>,
+    /// Position after the batch: committing it acknowledges every record in it.
+    pub end: Position,
+}
