@@ -51,7 +51,8 @@ pub struct DetectorSettings {
     /// tracking, and suits most metrics.
     #[serde(default)]
     pub algorithm: DetectorAlgorithm,
-    /// How readily points are reported: `Low` reports only the clearest anomalies, `High` reports more.
+    /// How readily points are reported: `Low` reports only the clearest anomalies (score 0.6, about a one-in-100,000
+    /// surprise), `Medium` a one-in-1,000 surprise (score 0.5), `High` more (score 0.4).
     #[serde(default)]
     pub sensitivity: Sensitivity,
     /// Report points whose score (0..1) is at least this. Overrides `sensitivity` when set.
@@ -84,7 +85,7 @@ impl Default for DetectorSettings {
 }
 
 fn default_warm_up_points() -> i32 {
-    100
+    150
 }
 
 /// Anomaly detection algorithms.
@@ -111,9 +112,9 @@ impl Sensitivity {
     /// The anomaly score at or above which a point is reported.
     pub fn score_threshold(self) -> f64 {
         match self {
-            Self::Low => 0.9,
-            Self::Medium => 0.75,
-            Self::High => 0.6,
+            Self::Low => 0.6,
+            Self::Medium => 0.5,
+            Self::High => 0.4,
         }
     }
 }

@@ -72,9 +72,9 @@ fn a_source_alone_renders_a_complete_working_pipeline() {
     assert_eq!(input.format, RecordFormat::MetricEvents);
     assert_eq!(input.connection.bootstrap_servers, BootstrapServers::List(vec!["kafka:9092".into()]));
     let ModelConfig::Anomaly(model) = &config.model else { panic!("expected an anomaly model") };
-    assert_eq!(model.score_threshold, 0.75, "Medium sensitivity");
+    assert_eq!(model.score_threshold, 0.5, "Medium sensitivity");
     assert_eq!(model.seasonality, SeasonalityConfig::Auto);
-    assert_eq!(model.warm_up_points, 100);
+    assert_eq!(model.warm_up_points, 150);
     assert_eq!(config.output.dead_letter.as_ref().map(|d| d.topic.as_str()), Some("augur.shop.checkout.dead-letter"));
     assert!(config.output.metrics && config.output.status && config.output.kafka.is_none());
     let StateStore::Kafka { topic, .. } = &config.state.store else { panic!("expected Kafka checkpoints") };
@@ -90,7 +90,7 @@ fn an_explicit_score_threshold_overrides_sensitivity() {
     assert_eq!(model.score_threshold, 0.97);
     let yaml = format!("{MINIMAL_DETECTOR}  detector: {{sensitivity: High}}\n");
     let ModelConfig::Anomaly(model) = detector_config(&yaml).model else { panic!() };
-    assert!(model.score_threshold < 0.75, "High reports more than Medium");
+    assert!(model.score_threshold < 0.5, "High reports more than Medium");
 }
 
 #[test]

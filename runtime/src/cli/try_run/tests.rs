@@ -1,1 +1,88 @@
-//! `augur try` end to end on the bundled sample data.
+//! `augur try` end to end on the bundled sample data: summary, plot and JSON lines.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn repository(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("augur-try-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir.join(name)
+}
+
+#[test]
+fn tries_the_readme_example_on_the_sample_data() {
+    let (plot, results) = (scratch("plot.svg"), scratch("results.jsonl"));
+    let options = TryOptions {
+        manifest: repository("examples/anomaly-detector.yaml"),
+        input: repository("examples/data/service-metrics.csv"),
+        plot: Some(plot.clone()),
+        out: Some(results.clone()),
+        top: 5,
+    };
+    let mut out = Vec::new();
+    run(&options, &mut out).unwrap_or_else(|e| panic!("{e:#}"));
+    let summary = String::from_utf8_lossy(&out);
+
+    assert!(summary.contains("6048 points in 3 series, 0 malformed"), "{summary}");
+    // The incidents the generator planted: the latency spike (day 3), the traffic drop (day 4), the error burst (day 7).
+    for (time, series) in [
+        ("2026-11-04 11:35:00", "checkout/latency_ms"),
+        ("2026-11-05 13:15:00", "checkout/requests_per_second"),
+        ("2026-11-08 04:50:00", "payments/error_rate"),
+    ] {
+        assert!(
+            summary.lines().any(|l| l.contains(time) && l.contains(series)),
+            "{time} {series} not reported:\n{summary}"
+        );
+    }
+
+    let svg = std::fs::read_to_string(&plot).unwrap_or_default();
+    assert_eq!(
+        svg.matches("font-weight=\"bold\">checkout/").count() + svg.matches("font-weight=\"bold\">payments/").count(),
+        3
+    );
+    assert!(svg.contains("<circle"), "anomalies are marked");
+    let lines = std::fs::read_to_string(&results).unwrap_or_default();
+    assert_eq!(lines.lines().count(), 6048, "one result per point");
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap_or("{}")).unwrap_or_default();
+    for field in
+        ["series", "timestamp", "value", "score", "expected", "lower", "upper", "deviation", "reason", "anomaly"]
+    {
+        assert!(first.get(field).is_some(), "{field} missing in {first}");
+    }
+}
+
+#[test]
+fn malformed_input_lines_are_counted_not_fatal() {
+    let input = scratch("bad.csv");
+    std::fs::write(&input, "timestamp,value\n2026-01-01 00:00:00,1\nbroken\n2026-01-01 00:05:00,2\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let options = TryOptions {
+        manifest: repository("examples/minimal/anomaly-detector.yaml"),
+        input,
+        plot: None,
+        out: None,
+        top: 3,
+    };
+    let mut out = Vec::new();
+    run(&options, &mut out).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(String::from_utf8_lossy(&out).contains("2 points in 1 series, 1 malformed"));
+}
+
+#[test]
+fn kinds_without_a_local_pipeline_say_so() {
+    let options = TryOptions {
+        manifest: repository("examples/autoscale-policy.yaml"),
+        input: repository("examples/data/service-metrics.csv"),
+        plot: None,
+        out: None,
+        top: 3,
+    };
+    let error = run(&options, &mut Vec::new()).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("no runtime pipeline to try"), "{error}");
+}

@@ -1,6 +1,9 @@
 //! Streaming anomaly detection, one [`AnomalyDetector`] per series: O(1) amortised work per point, bounded state,
 //! no look-ahead. Each point gets a score in [0, 1], the expected value and band, a direction and a reason.
 
+mod baseline;
+mod calibrator;
+mod detector;
 mod params;
 mod processor;
 #[cfg(test)]
@@ -8,11 +11,9 @@ mod tests;
 
 use std::fmt;
 
+pub use detector::AnomalyDetector;
 pub use params::DetectorParams;
 pub use processor::{AnomalyProcessor, ScoredPoint};
-
-use super::SeriesModel;
-use crate::time::Millis;
 
 /// Which way a point deviates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -26,18 +27,43 @@ pub enum Deviation {
     None,
 }
 
-/// Why a point scored as it did.
+/// Why a point scored as it did: the kind of surprise that dominated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
     /// Not enough history yet.
     WarmingUp,
-    /// Within the expected band.
+    /// Nothing unusual.
     Normal,
-    /// Far above the expected value.
+    /// A sudden jump away from the short-term level.
     Spike,
-    /// Far below the expected value.
-    Dip,
+    /// Outside what the (seasonal) baseline explains.
+    OffBaseline,
+    /// A deviation that persists over tens of points (a level shift).
+    SustainedShift,
+    /// A slow drift away from the baseline over hundreds of points.
+    SlowDrift,
+    /// Noisier than usual.
+    VolatilityIncrease,
+    /// Above the recent range.
+    NewHigh,
+    /// Below the recent range.
+    NewLow,
+}
+
+impl Reason {
+    /// The reason for the detector's feature `index`.
+    fn from_feature(index: usize) -> Self {
+        match index {
+            0 => Self::Spike,
+            1 => Self::OffBaseline,
+            2 => Self::SustainedShift,
+            3 => Self::SlowDrift,
+            4 => Self::VolatilityIncrease,
+            5 => Self::NewHigh,
+            _ => Self::NewLow,
+        }
+    }
 }
 
 impl fmt::Display for Reason {
@@ -45,9 +71,21 @@ impl fmt::Display for Reason {
         f.write_str(match self {
             Self::WarmingUp => "warming up",
             Self::Normal => "within the expected band",
-            Self::Spike => "spike above the expected value",
-            Self::Dip => "drop below the expected value",
+            Self::Spike => "sudden jump from the short-term level",
+            Self::OffBaseline => "outside what the (seasonal) baseline explains",
+            Self::SustainedShift => "sustained shift from the baseline",
+            Self::SlowDrift => "slow drift from the baseline",
+            Self::VolatilityIncrease => "more volatile than usual",
+            Self::NewHigh => "new high beyond the recent range",
+            Self::NewLow => "new low beyond the recent range",
         })
+    }
+}
+
+impl Assessment {
+    /// Whether `value` lies outside the band.
+    pub fn value_outside_band(&self, value: f64) -> bool {
+        value < self.lower || value > self.upper
     }
 }
 
@@ -66,66 +104,4 @@ pub struct Assessment {
     pub deviation: Deviation,
     /// Why.
     pub reason: Reason,
-}
-
-/// The per-series detector.
-#[derive(Clone, Debug)]
-pub struct AnomalyDetector {
-    params: DetectorParams,
-    points: u64,
-    level: f64,
-    spread: f64,
-}
-
-impl AnomalyDetector {
-    /// A fresh detector.
-    pub fn new(params: DetectorParams) -> Self {
-        Self { params, points: 0, level: 0.0, spread: 0.0 }
-    }
-
-    /// Points seen so far.
-    pub fn points(&self) -> u64 {
-        self.points
-    }
-}
-
-impl SeriesModel for AnomalyDetector {
-    type Output = Assessment;
-
-    fn update(&mut self, _timestamp: Millis, value: f64) -> Assessment {
-        self.points += 1;
-        if self.points == 1 {
-            self.level = value;
-        }
-        let expected = self.level;
-        let band = 3.0 * self.spread.max(f64::EPSILON);
-        let deviation = value - expected;
-        let z = deviation.abs() / band * 3.0;
-        let warming_up = self.points <= u64::from(self.params.warm_up_points);
-        let score = if warming_up { 0.0 } else { 1.0 - (-0.5 * (z / 3.0).powi(2)).exp() };
-        let alpha = 0.05;
-        self.level += alpha * deviation;
-        self.spread += alpha * (deviation.abs() - self.spread);
-        let (deviation_kind, reason) = if warming_up {
-            (Deviation::None, Reason::WarmingUp)
-        } else if score < self.params.score_threshold {
-            (Deviation::None, Reason::Normal)
-        } else if deviation > 0.0 {
-            (Deviation::Up, Reason::Spike)
-        } else {
-            (Deviation::Down, Reason::Dip)
-        };
-        Assessment {
-            score,
-            expected,
-            lower: expected - band,
-            upper: expected + band,
-            deviation: deviation_kind,
-            reason,
-        }
-    }
-
-    fn state_bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-    }
 }

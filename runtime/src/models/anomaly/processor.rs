@@ -40,8 +40,7 @@ impl AnomalyProcessor {
     /// Detectors with `params`, at most `max_series` series.
     pub fn new(params: DetectorParams, max_series: usize) -> Self {
         let for_series = params.clone();
-        let factory: DetectorFactory =
-            Box::new(move |_| AnomalyDetector::new(for_series.clone()));
+        let factory: DetectorFactory = Box::new(move |_| AnomalyDetector::new(for_series.clone()));
         Self { models: KeyedModels::new(max_series, factory), params }
     }
 

@@ -1,0 +1,124 @@
+//! A candidate explanation of a series: a slow level, a fast level and, for seasonal candidates, an additive
+//! offset per phase bucket of the period (e.g. 288 five-minute buckets of a day).
+
+/// One baseline model of a series.
+#[derive(Clone, Debug)]
+pub struct Baseline {
+    /// Period in seconds (0: no season).
+    period: f64,
+    /// Offset per phase bucket; NaN until the bucket is first visited.
+    offsets: Box<[f64]>,
+    /// Slow level.
+    pub slow: f64,
+    /// Fast level.
+    pub fast: f64,
+    /// Mean absolute residual against the slow level (+ offset).
+    pub slow_scale: f64,
+    /// Mean absolute residual against the fast level (+ offset).
+    pub fast_scale: f64,
+    /// Mean clipped absolute error, for choosing the best baseline.
+    pub error: f64,
+    points: u64,
+    /// Time (seconds) of the first point.
+    start: f64,
+}
+
+/// Learning rates and clips of a baseline update.
+#[derive(Clone, Copy, Debug)]
+pub struct BaselineRates {
+    /// Fast level rate.
+    pub fast: f64,
+    /// Floor of the slow level rate (1/n before).
+    pub slow: f64,
+    /// Floor of the scale rate.
+    pub scale: f64,
+    /// Floor of the error rate.
+    pub error: f64,
+    /// Rate of a seasonal offset per visit of its bucket.
+    pub season: f64,
+    /// Huber clip of level and scale updates, in scales.
+    pub clip: f64,
+    /// Clip of seasonal offset updates, in scales (loose, so recurring spikes become explained).
+    pub season_clip: f64,
+}
+
+/// The residuals of a point under one baseline.
+#[derive(Clone, Copy, Debug)]
+pub struct Residuals {
+    /// Phase bucket, if seasonal.
+    pub bucket: Option<usize>,
+    /// Seasonal offset applied (0 when none or not yet learned).
+    pub offset: f64,
+    /// Residual against fast level + offset.
+    pub fast: f64,
+    /// Residual against slow level + offset.
+    pub slow: f64,
+}
+
+impl Baseline {
+    /// A baseline starting at `level`, with `buckets` phase buckets over `period` seconds (0, 0 for none).
+    pub fn new(period: f64, buckets: usize, level: f64, start: f64) -> Self {
+        Self {
+            start,
+            period,
+            offsets: vec![f64::NAN; buckets].into_boxed_slice(),
+            slow: level,
+            fast: level,
+            slow_scale: 0.0,
+            fast_scale: 0.0,
+            error: 0.0,
+            points: 0,
+        }
+    }
+
+    /// Period in seconds (0 for none).
+    pub fn period(&self) -> f64 {
+        self.period
+    }
+
+    /// Whether the baseline has seen a whole period, so its offsets were learned in an earlier cycle. Before that a
+    /// seasonal baseline would "explain" any change by learning it on the spot.
+    pub fn is_mature(&self, time: f64) -> bool {
+        time - self.start >= self.period
+    }
+
+    /// Residuals of `value` at `time` (seconds).
+    pub fn residuals(&self, time: f64, value: f64) -> Residuals {
+        let bucket = self.bucket(time);
+        let offset = bucket.map(|b| self.offsets[b]).filter(|o| !o.is_nan()).unwrap_or(0.0);
+        Residuals { bucket, offset, fast: value - (self.fast + offset), slow: value - (self.slow + offset) }
+    }
+
+    fn bucket(&self, time: f64) -> Option<usize> {
+        let buckets = self.offsets.len();
+        (buckets > 0).then(|| ((time.rem_euclid(self.period) * buckets as f64 / self.period) as usize) % buckets)
+    }
+
+    /// Learns from `value` after it was scored; `floor` bounds the scales from below.
+    pub fn learn(&mut self, value: f64, residuals: &Residuals, floor: f64, rates: &BaselineRates) {
+        let (fast_scale, slow_scale) = (self.fast_scale.max(floor), self.slow_scale.max(floor));
+        self.points += 1;
+        let first = 1.0 / self.points as f64;
+        let clip = rates.clip;
+        self.error += rates.error.max(first) * (residuals.slow.abs().min(clip * slow_scale) - self.error);
+        let scale_rate = rates.scale.max(first);
+        self.fast_scale += scale_rate * (residuals.fast.abs().min(clip * fast_scale) - self.fast_scale);
+        self.slow_scale += scale_rate * (residuals.slow.abs().min(clip * slow_scale) - self.slow_scale);
+        self.fast += rates.fast * residuals.fast.clamp(-clip * fast_scale, clip * fast_scale);
+        self.slow += rates.slow.max(first) * residuals.slow.clamp(-clip * slow_scale, clip * slow_scale);
+        if let Some(bucket) = residuals.bucket {
+            let offset = &mut self.offsets[bucket];
+            if offset.is_nan() {
+                *offset = value - self.slow;
+            } else {
+                let bound = rates.season_clip * slow_scale;
+                *offset += rates.season * (value - self.slow - *offset).clamp(-bound, bound);
+            }
+        }
+    }
+
+    /// Bytes of state.
+    pub fn state_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.offsets.len() * std::mem::size_of::<f64>()
+    }
+}

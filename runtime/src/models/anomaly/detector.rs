@@ -1,0 +1,302 @@
+//! The per-series detector.
+//!
+//! A point is anomalous only if no candidate baseline explains it: no season, daily and weekly (or the configured
+//! periods), each with its own levels, scales and phase offsets; the smallest residual wins. Seven features measure
+//! different kinds of surprise (spike, deviation from baseline, sustained shift, slow drift, volatility, new high,
+//! new low); each is calibrated against its own decayed history ([`TailCalibrator`]), and the point's surprise is the
+//! largest, `-log10` of a tail probability. A surprise is reported only when it beats a decaying reference set by the
+//! previous report, so one incident is reported once, at its start, and a much larger one again.
+//!
+//! Work per point: three baselines and seven features, O(1); state: the baselines' phase offsets dominate
+//! (288 + 336 values on five-minute data).
+
+use super::{
+    Assessment, DetectorParams, Deviation, Reason,
+    baseline::{Baseline, BaselineRates, Residuals},
+    calibrator::{TailCalibrator, TailPrior},
+};
+use crate::{models::SeriesModel, time::Millis};
+
+/// Fixed tuning, chosen for service metrics in general (see the NAB benchmark in the README), not per series.
+mod tuning {
+    use super::{BaselineRates, TailPrior};
+
+    pub const RATES: BaselineRates =
+        BaselineRates { fast: 0.3, slow: 0.01, scale: 0.01, error: 0.01, season: 0.3, clip: 3.0, season_clip: 10.0 };
+    /// Points before the baselines are created (the sampling interval must be known).
+    pub const BOOTSTRAP_POINTS: u64 = 16;
+    /// Rate of the global variability that floors every scale.
+    pub const GLOBAL_RATE: f64 = 0.002;
+    /// Share of the global variability below which no scale falls.
+    pub const SCALE_FLOOR: f64 = 0.02;
+    /// Residual features are excesses over this many scales.
+    pub const Z0: f64 = 1.5;
+    /// The volatility feature is the excess of the mean |fast z| over this.
+    pub const V0: f64 = 1.5;
+    /// Windows (points) of the sustained-deviation features.
+    pub const SHORT_WINDOW: f64 = 16.0;
+    pub const LONG_WINDOW: f64 = 64.0;
+    /// Rate at which the record envelopes relax toward the level.
+    pub const ENVELOPE_RATE: f64 = 0.002;
+    /// Forgetting rate of the feature calibrators (memory of ~1000 points).
+    pub const CALIBRATION_RATE: f64 = 0.001;
+    pub const PRIOR: TailPrior = TailPrior { rate: 0.01, mean_excess: 4.0, weight: 100.0 };
+    /// Half-life (points) of the reporting reference, and the margin a new report must beat it by.
+    pub const SUPPRESSION_HALF_LIFE: f64 = 60.0;
+    pub const SUPPRESSION_MARGIN: f64 = 1.2;
+    /// Surprise (−log10 p) at which the score is 0.5.
+    pub const SCORE_HALF: f64 = 3.0;
+    /// Default seasonal candidates: (period seconds, most buckets).
+    pub const PERIODS: [(f64, usize); 2] = [(86_400.0, 288), (604_800.0, 336)];
+    /// A period needs at least this many buckets (and samples per period) to be modelled.
+    pub const MIN_BUCKETS: usize = 12;
+    /// Most buckets of a configured period.
+    pub const MAX_BUCKETS: usize = 336;
+}
+
+const FEATURES: usize = 7;
+
+/// The detector of one series.
+#[derive(Clone, Debug)]
+pub struct AnomalyDetector {
+    params: DetectorParams,
+    points: u64,
+    last_time: f64,
+    interval: Option<f64>,
+    baselines: Vec<Baseline>,
+    selected: usize,
+    global_spread: f64,
+    global_mean: f64,
+    sustained: [f64; 2],
+    volatility: f64,
+    envelope_high: f64,
+    envelope_low: f64,
+    calibrators: [TailCalibrator; FEATURES],
+    reference: f64,
+    last_expected: f64,
+    last_band: f64,
+}
+
+impl AnomalyDetector {
+    /// A fresh detector.
+    pub fn new(params: DetectorParams) -> Self {
+        Self {
+            params,
+            points: 0,
+            last_time: 0.0,
+            interval: None,
+            baselines: Vec::new(),
+            selected: 0,
+            global_spread: 0.0,
+            global_mean: 0.0,
+            sustained: [0.0; 2],
+            volatility: 0.8,
+            envelope_high: 0.0,
+            envelope_low: 0.0,
+            calibrators: Default::default(),
+            reference: 0.0,
+            last_expected: f64::NAN,
+            last_band: 0.0,
+        }
+    }
+
+    /// Points seen so far.
+    pub fn points(&self) -> u64 {
+        self.points
+    }
+
+    /// The period (seconds) of the baseline that currently explains the series best; `None` for no season.
+    pub fn period(&self) -> Option<f64> {
+        self.baselines.get(self.selected).map(Baseline::period).filter(|p| *p > 0.0)
+    }
+
+    fn create_baselines(&mut self, interval: f64, time: f64) {
+        let interval = interval.max(1.0);
+        let level = self.global_mean;
+        self.baselines.push(Baseline::new(0.0, 0, level, time));
+        if !self.params.seasonal {
+            return;
+        }
+        let periods: Vec<(f64, usize)> = if self.params.periods_ms.is_empty() {
+            tuning::PERIODS.to_vec()
+        } else {
+            self.params.periods_ms.iter().map(|&ms| (ms as f64 / 1000.0, tuning::MAX_BUCKETS)).collect()
+        };
+        for (period, most) in periods {
+            let samples = period / interval;
+            let buckets = (samples.round() as usize).min(most);
+            if buckets >= tuning::MIN_BUCKETS && samples >= tuning::MIN_BUCKETS as f64 {
+                self.baselines.push(Baseline::new(period, buckets, level, time));
+            }
+        }
+    }
+
+    fn quiet(&self, reason: Reason) -> Assessment {
+        let expected = if self.last_expected.is_nan() { self.global_mean } else { self.last_expected };
+        Assessment {
+            score: 0.0,
+            expected,
+            lower: expected - self.last_band,
+            upper: expected + self.last_band,
+            deviation: Deviation::None,
+            reason,
+        }
+    }
+
+    /// Tracks the typical sampling interval: a log-space average with bounded steps, robust to rare long gaps.
+    fn observe_interval(&mut self, time: f64) {
+        let gap = time - self.last_time;
+        self.last_time = time;
+        if gap > 0.0 {
+            self.interval = Some(match self.interval {
+                None => gap,
+                Some(interval) => interval * (0.05 * (gap / interval).ln().clamp(-1.0, 1.0)).exp(),
+            });
+        }
+    }
+
+    fn observe_global(&mut self, value: f64, rate: f64) {
+        self.global_spread += rate * ((value - self.global_mean).abs() - self.global_spread);
+        self.global_mean += rate * (value - self.global_mean);
+    }
+}
+
+/// The residuals chosen across baselines: the best explanation of the point.
+struct Explanation {
+    fast_z: f64,
+    slow_z: f64,
+    deseasonalised: f64,
+}
+
+impl SeriesModel for AnomalyDetector {
+    type Output = Assessment;
+
+    fn update(&mut self, timestamp: Millis, value: f64) -> Assessment {
+        let time = timestamp as f64 / 1000.0;
+        self.points += 1;
+        if self.points == 1 {
+            self.last_time = time;
+            self.global_mean = value;
+            (self.envelope_high, self.envelope_low) = (value, value);
+            return self.quiet(Reason::WarmingUp);
+        }
+        self.observe_interval(time);
+        if self.baselines.is_empty() {
+            match self.interval {
+                Some(interval) if self.points >= tuning::BOOTSTRAP_POINTS => self.create_baselines(interval, time),
+                _ => {
+                    self.observe_global(value, 1.0 / self.points as f64);
+                    return self.quiet(Reason::WarmingUp);
+                }
+            }
+        }
+        self.observe_global(value, tuning::GLOBAL_RATE.max(1.0 / self.points as f64));
+        let floor = tuning::SCALE_FLOOR * self.global_spread + 1e-9 * self.global_mean.abs() + 1e-12;
+        let explanation = self.explain(time, value, floor);
+        let features = self.features(&explanation, floor);
+
+        let rate = tuning::CALIBRATION_RATE.max(1.0 / self.points as f64);
+        let (mut surprise, mut strongest) = (0.0, None);
+        for (index, (calibrator, feature)) in self.calibrators.iter_mut().zip(features).enumerate() {
+            let s = calibrator.surprise(feature, rate, &tuning::PRIOR);
+            if s > surprise {
+                (surprise, strongest) = (s, Some(index));
+            }
+        }
+
+        self.reference *= 0.5f64.powf(1.0 / tuning::SUPPRESSION_HALF_LIFE);
+        let reported = if surprise > self.reference {
+            self.reference = surprise * tuning::SUPPRESSION_MARGIN;
+            surprise
+        } else {
+            0.0
+        };
+        if self.points < u64::from(self.params.warm_up_points) {
+            return self.quiet(Reason::WarmingUp);
+        }
+        let mut assessment = self.quiet(Reason::Normal);
+        if let (Some(feature), true) = (strongest, reported > 0.0) {
+            let up = match feature {
+                5 => true,
+                6 => false,
+                1..=3 => explanation.slow_z > 0.0,
+                _ => explanation.fast_z > 0.0,
+            };
+            assessment.score = reported / (reported + tuning::SCORE_HALF);
+            assessment.deviation = if up { Deviation::Up } else { Deviation::Down };
+            assessment.reason = Reason::from_feature(feature);
+        }
+        assessment
+    }
+
+    fn state_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.baselines.iter().map(Baseline::state_bytes).sum::<usize>()
+            + std::mem::size_of_val(self.params.periods_ms.as_slice())
+    }
+}
+
+impl AnomalyDetector {
+    /// Scores `value` under every baseline, keeps the smallest residuals, then lets every baseline learn.
+    fn explain(&mut self, time: f64, value: f64, floor: f64) -> Explanation {
+        let mut best_fast: Option<f64> = None;
+        let mut best_slow: Option<f64> = None;
+        let mut deseasonalised = value;
+        let (mut best_error, mut best_index) = (f64::INFINITY, 0);
+        for (index, baseline) in self.baselines.iter_mut().enumerate() {
+            let residuals: Residuals = baseline.residuals(time, value);
+            if !baseline.is_mature(time) {
+                baseline.learn(value, &residuals, floor, &tuning::RATES);
+                continue;
+            }
+            let slow_scale = baseline.slow_scale.max(floor);
+            let fast_z = residuals.fast / baseline.fast_scale.max(floor);
+            let slow_z = residuals.slow / slow_scale;
+            if best_fast.is_none_or(|best| fast_z.abs() < best.abs()) {
+                best_fast = Some(fast_z);
+            }
+            if best_slow.is_none_or(|best| slow_z.abs() < best.abs()) {
+                best_slow = Some(slow_z);
+            }
+            if index == self.selected {
+                deseasonalised = value - residuals.offset;
+                self.last_expected = baseline.slow + residuals.offset;
+                self.last_band = (tuning::Z0 + 1.0) * slow_scale;
+            }
+            baseline.learn(value, &residuals, floor, &tuning::RATES);
+            if baseline.error < best_error {
+                (best_error, best_index) = (baseline.error, index);
+            }
+        }
+        self.selected = best_index;
+        Explanation { fast_z: best_fast.unwrap_or(0.0), slow_z: best_slow.unwrap_or(0.0), deseasonalised }
+    }
+
+    /// The seven features, each an excess over a fixed threshold (positive means unusual).
+    fn features(&mut self, explanation: &Explanation, floor: f64) -> [f64; FEATURES] {
+        let windows = [1.0 / tuning::SHORT_WINDOW, 1.0 / tuning::LONG_WINDOW];
+        let fast = explanation.fast_z.abs();
+        let slow = explanation.slow_z.clamp(-20.0, 20.0);
+        self.volatility += windows[0] * (fast.min(10.0) - self.volatility);
+        for (mean, rate) in self.sustained.iter_mut().zip(windows) {
+            *mean += rate * (slow - *mean);
+        }
+        // The standard deviation of an exponential mean of i.i.d. unit noise is sqrt(a / (2 - a)).
+        let unit = |rate: f64| ((2.0 - rate) / rate).sqrt();
+        let spread = self.global_spread.max(floor);
+        let d = explanation.deseasonalised;
+        let features = [
+            fast - tuning::Z0,
+            explanation.slow_z.abs() - tuning::Z0,
+            self.sustained[0].abs() * unit(windows[0]) - tuning::Z0,
+            self.sustained[1].abs() * unit(windows[1]) - tuning::Z0,
+            self.volatility - tuning::V0,
+            (d - self.envelope_high) / spread,
+            (self.envelope_low - d) / spread,
+        ];
+        let level = self.baselines.get(self.selected).map_or(d, |b| b.fast);
+        self.envelope_high = d.max(self.envelope_high - tuning::ENVELOPE_RATE * (self.envelope_high - level));
+        self.envelope_low = d.min(self.envelope_low + tuning::ENVELOPE_RATE * (level - self.envelope_low));
+        features
+    }
+}
