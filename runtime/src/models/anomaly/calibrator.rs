@@ -12,6 +12,15 @@ const BINS: usize = 32;
 const BASE: f64 = 0.05;
 /// Ratio between consecutive edges (√2).
 const RATIO_LN: f64 = std::f64::consts::LN_2 / 2.0;
+/// Lower edges of the bins, `BASE * √2^i`; binary search over them replaces a logarithm per feature.
+static EDGES: std::sync::LazyLock<[f64; BINS]> =
+    std::sync::LazyLock::new(|| std::array::from_fn(|i| BASE * (i as f64 * RATIO_LN).exp()));
+
+/// The bin of a positive feature: the last edge at or below it, or `None` below the first edge.
+fn bin_of(feature: f64) -> Option<usize> {
+    EDGES.partition_point(|edge| *edge <= feature).checked_sub(1)
+}
+
 /// Rescale the counts when the lazy increment weight passes this.
 const RESCALE_AT: f64 = 1e6;
 
@@ -26,53 +35,60 @@ pub struct TailPrior {
     pub weight: f64,
 }
 
-/// The decayed tail of one feature.
+/// The decayed tails of `N` features observed together. Every feature is absorbed at every point with the same rate,
+/// so the total weight and the lazy increment are shared: one pair of scalars, touched once per point, and each
+/// feature's bins only when the feature is positive.
 #[derive(Clone, Debug)]
-pub struct TailCalibrator {
-    cumulative: [f64; BINS],
+pub struct TailCalibrators<const N: usize> {
     total: f64,
     increment: f64,
+    /// `f32`: a relative precision of 1e-7 is far finer than any tail probability needs, at half the memory.
+    cumulative: [[f32; BINS]; N],
 }
 
-impl Default for TailCalibrator {
+impl<const N: usize> Default for TailCalibrators<N> {
     fn default() -> Self {
-        Self { cumulative: [0.0; BINS], total: 0.0, increment: 1.0 }
+        Self { total: 0.0, increment: 1.0, cumulative: [[0.0; BINS]; N] }
     }
 }
 
-impl TailCalibrator {
-    /// Scores `feature` as `-log10 P(F >= feature)` under the history and the prior, then absorbs it with
-    /// forgetting rate `rate`.
-    pub fn surprise(&mut self, feature: f64, rate: f64, prior: &TailPrior) -> f64 {
-        let mut surprise = 0.0;
-        let mut bin = None;
-        if feature > 0.0 {
-            let index = ((feature.ln() - BASE.ln()) / RATIO_LN).floor();
-            let index = if index < 0.0 { None } else { Some((index as usize).min(BINS - 1)) };
-            bin = index;
-            let count = index.map_or(self.total, |i| self.cumulative[i]) / self.increment;
-            let denominator = self.total / self.increment + prior.weight;
-            surprise = if count > 0.0 {
+impl<const N: usize> TailCalibrators<N> {
+    /// Scores each feature as `-log10 P(F >= feature)` under its history and the prior, then absorbs them all with
+    /// forgetting rate `rate`. Returns the largest surprise and the index of its feature.
+    pub fn surprise(&mut self, features: &[f64; N], rate: f64, prior: &TailPrior) -> (f64, Option<usize>) {
+        let (mut best, mut strongest) = (0.0, None);
+        let previous_total = self.total / self.increment;
+        let denominator = previous_total + prior.weight;
+        self.increment /= 1.0 - rate;
+        self.total += self.increment;
+        for (index, (&feature, cumulative)) in features.iter().zip(&mut self.cumulative).enumerate() {
+            if feature <= 0.0 {
+                continue;
+            }
+            let bin = bin_of(feature);
+            // The count is read before this point's own weight is added.
+            let increment_before = self.increment * (1.0 - rate);
+            let count = bin.map_or(previous_total, |i| f64::from(cumulative[i]) / increment_before);
+            let surprise = if count > 0.0 {
                 -((count + prior.weight * prior.rate * (-feature / prior.mean_excess).exp()) / denominator).log10()
             } else {
                 (feature / prior.mean_excess - (prior.weight * prior.rate / denominator).ln()) / std::f64::consts::LN_10
             };
-            surprise = surprise.max(0.0);
-        }
-        self.increment /= 1.0 - rate;
-        self.total += self.increment;
-        if let Some(bin) = bin {
-            for count in &mut self.cumulative[..=bin] {
-                *count += self.increment;
+            if surprise > best {
+                (best, strongest) = (surprise, Some(index));
+            }
+            if let Some(bin) = bin {
+                let increment = self.increment as f32;
+                cumulative[..=bin].iter_mut().for_each(|count| *count += increment);
             }
         }
         if self.increment > RESCALE_AT {
             let scale = 1.0 / self.increment;
             self.total *= scale;
-            self.cumulative.iter_mut().for_each(|count| *count *= scale);
+            self.cumulative.iter_mut().flatten().for_each(|count| *count = (f64::from(*count) * scale) as f32);
             self.increment = 1.0;
         }
-        surprise
+        (best, strongest)
     }
 }
 
@@ -82,34 +98,57 @@ mod tests {
 
     const PRIOR: TailPrior = TailPrior { rate: 0.01, mean_excess: 4.0, weight: 100.0 };
 
+    fn one(calibrator: &mut TailCalibrators<1>, feature: f64) -> f64 {
+        calibrator.surprise(&[feature], 0.001, &PRIOR).0
+    }
+
+    #[test]
+    fn bins_are_log_spaced_by_root_two_from_the_base() {
+        assert_eq!(bin_of(0.01), None);
+        assert_eq!(bin_of(BASE), Some(0));
+        assert_eq!(bin_of(BASE * 1.5), Some(1), "1.5 > √2");
+        assert_eq!(bin_of(BASE * 2.0 * 1.01), Some(2));
+        assert_eq!(bin_of(1e300), Some(BINS - 1));
+    }
+
     #[test]
     fn nothing_above_threshold_is_no_surprise() {
-        let mut calibrator = TailCalibrator::default();
-        assert_eq!(calibrator.surprise(0.0, 0.001, &PRIOR), 0.0);
-        assert_eq!(calibrator.surprise(-3.0, 0.001, &PRIOR), 0.0);
+        let mut calibrator = TailCalibrators::<2>::default();
+        assert_eq!(calibrator.surprise(&[0.0, -3.0], 0.001, &PRIOR), (0.0, None));
+    }
+
+    #[test]
+    fn the_most_surprising_feature_wins() {
+        let mut calibrator = TailCalibrators::<3>::default();
+        for _ in 0..1000 {
+            calibrator.surprise(&[0.5, 0.0, 0.0], 0.001, &PRIOR);
+        }
+        let (surprise, strongest) = calibrator.surprise(&[0.5, 6.0, 1.0], 0.001, &PRIOR);
+        assert_eq!(strongest, Some(1), "a habitual 0.5 is not news; a first 6.0 is");
+        assert!(surprise > 3.0);
     }
 
     #[test]
     fn a_rare_excess_surprises_and_a_habitual_one_stops_surprising() {
-        let mut calibrator = TailCalibrator::default();
+        let mut calibrator = TailCalibrators::<1>::default();
         for _ in 0..2000 {
-            calibrator.surprise(0.0, 0.001, &PRIOR);
+            one(&mut calibrator, 0.0);
         }
-        let first = calibrator.surprise(5.0, 0.001, &PRIOR);
+        let first = one(&mut calibrator, 5.0);
         assert!(first > 3.0, "a first large excess after quiet history is surprising: {first}");
         let mut last = first;
         for _ in 0..300 {
-            last = calibrator.surprise(5.0, 0.001, &PRIOR);
+            last = one(&mut calibrator, 5.0);
         }
         assert!(last < 1.0, "after many repeats it is ordinary: {last}");
-        assert!(calibrator.surprise(50.0, 0.001, &PRIOR) > last, "a far larger excess still surprises");
+        assert!(one(&mut calibrator, 50.0) > last, "a far larger excess still surprises");
     }
 
     #[test]
     fn long_runs_stay_finite() {
-        let mut calibrator = TailCalibrator::default();
+        let mut calibrator = TailCalibrators::<1>::default();
         for i in 0..200_000 {
-            let s = calibrator.surprise(f64::from(i % 7), 0.001, &PRIOR);
+            let s = one(&mut calibrator, f64::from(i % 7));
             assert!(s.is_finite() && s >= 0.0);
         }
     }

@@ -1,7 +1,8 @@
 //! The per-series detector.
 //!
 //! A point is anomalous only if no candidate baseline explains it: no season, daily and weekly (or the configured
-//! periods), each with its own levels, scales and phase offsets; the smallest residual wins. Seven features measure
+//! periods), each with its own levels, scales and phase offsets (tolerating a bucket of phase jitter); the smallest
+//! residual among the baselines that have seen a whole period and fit nearly as well as the best one wins. Seven features measure
 //! different kinds of surprise (spike, deviation from baseline, sustained shift, slow drift, volatility, new high,
 //! new low); each is calibrated against its own decayed history ([`TailCalibrator`]), and the point's surprise is the
 //! largest, `-log10` of a tail probability. A surprise is reported only when it beats a decaying reference set by the
@@ -10,10 +11,12 @@
 //! Work per point: three baselines and seven features, O(1); state: the baselines' phase offsets dominate
 //! (288 + 336 values on five-minute data).
 
+use std::sync::LazyLock;
+
 use super::{
     Assessment, DetectorParams, Deviation, Reason,
     baseline::{Baseline, BaselineRates, Residuals},
-    calibrator::{TailCalibrator, TailPrior},
+    calibrator::{TailCalibrators, TailPrior},
 };
 use crate::{models::SeriesModel, time::Millis};
 
@@ -41,13 +44,15 @@ mod tuning {
     /// Forgetting rate of the feature calibrators (memory of ~1000 points).
     pub const CALIBRATION_RATE: f64 = 0.001;
     pub const PRIOR: TailPrior = TailPrior { rate: 0.01, mean_excess: 4.0, weight: 100.0 };
+    /// A baseline explains points only while its error is within this factor of the best baseline's.
+    pub const COMPETE: f64 = 2.0;
     /// Half-life (points) of the reporting reference, and the margin a new report must beat it by.
-    pub const SUPPRESSION_HALF_LIFE: f64 = 60.0;
+    pub const SUPPRESSION_HALF_LIFE: f64 = 40.0;
     pub const SUPPRESSION_MARGIN: f64 = 1.2;
     /// Surprise (−log10 p) at which the score is 0.5.
     pub const SCORE_HALF: f64 = 3.0;
-    /// Default seasonal candidates: (period seconds, most buckets).
-    pub const PERIODS: [(f64, usize); 2] = [(86_400.0, 288), (604_800.0, 336)];
+    /// Default seasonal candidates: (period ms, most buckets).
+    pub const PERIODS: [(i64, usize); 2] = [(86_400_000, 288), (604_800_000, 336)];
     /// A period needs at least this many buckets (and samples per period) to be modelled.
     pub const MIN_BUCKETS: usize = 12;
     /// Most buckets of a configured period.
@@ -55,6 +60,18 @@ mod tuning {
 }
 
 const FEATURES: usize = 7;
+
+/// Per-point decay of the reporting reference.
+static SUPPRESSION_DECAY: LazyLock<f64> = LazyLock::new(|| 0.5f64.powf(1.0 / tuning::SUPPRESSION_HALF_LIFE));
+
+/// Factors that turn the exponential means of the sustained features into unit-variance figures: the standard
+/// deviation of an exponential mean (rate a) of i.i.d. unit noise is sqrt(a / (2 - a)).
+static UNIT_SCALES: LazyLock<[f64; 2]> = LazyLock::new(|| {
+    [tuning::SHORT_WINDOW, tuning::LONG_WINDOW].map(|window| {
+        let rate = 1.0 / window;
+        ((2.0 - rate) / rate).sqrt()
+    })
+});
 
 /// The detector of one series.
 #[derive(Clone, Debug)]
@@ -71,7 +88,7 @@ pub struct AnomalyDetector {
     volatility: f64,
     envelope_high: f64,
     envelope_low: f64,
-    calibrators: [TailCalibrator; FEATURES],
+    calibrators: TailCalibrators<FEATURES>,
     reference: f64,
     last_expected: f64,
     last_band: f64,
@@ -105,25 +122,25 @@ impl AnomalyDetector {
         self.points
     }
 
-    /// The period (seconds) of the baseline that currently explains the series best; `None` for no season.
-    pub fn period(&self) -> Option<f64> {
-        self.baselines.get(self.selected).map(Baseline::period).filter(|p| *p > 0.0)
+    /// The period (ms) of the baseline that currently explains the series best; `None` for no season.
+    pub fn period(&self) -> Option<i64> {
+        self.baselines.get(self.selected).map(Baseline::period).filter(|p| *p > 0)
     }
 
-    fn create_baselines(&mut self, interval: f64, time: f64) {
+    fn create_baselines(&mut self, interval: f64, time: Millis) {
         let interval = interval.max(1.0);
         let level = self.global_mean;
-        self.baselines.push(Baseline::new(0.0, 0, level, time));
+        self.baselines.push(Baseline::new(0, 0, level, time));
         if !self.params.seasonal {
             return;
         }
-        let periods: Vec<(f64, usize)> = if self.params.periods_ms.is_empty() {
+        let periods: Vec<(i64, usize)> = if self.params.periods_ms.is_empty() {
             tuning::PERIODS.to_vec()
         } else {
-            self.params.periods_ms.iter().map(|&ms| (ms as f64 / 1000.0, tuning::MAX_BUCKETS)).collect()
+            self.params.periods_ms.iter().filter(|ms| **ms > 0).map(|&ms| (ms, tuning::MAX_BUCKETS)).collect()
         };
         for (period, most) in periods {
-            let samples = period / interval;
+            let samples = period as f64 / 1000.0 / interval;
             let buckets = (samples.round() as usize).min(most);
             if buckets >= tuning::MIN_BUCKETS && samples >= tuning::MIN_BUCKETS as f64 {
                 self.baselines.push(Baseline::new(period, buckets, level, time));
@@ -150,6 +167,8 @@ impl AnomalyDetector {
         if gap > 0.0 {
             self.interval = Some(match self.interval {
                 None => gap,
+                // Regular sampling (the common case) leaves the interval as it is, without a logarithm.
+                Some(interval) if gap == interval => interval,
                 Some(interval) => interval * (0.05 * (gap / interval).ln().clamp(-1.0, 1.0)).exp(),
             });
         }
@@ -183,7 +202,7 @@ impl SeriesModel for AnomalyDetector {
         self.observe_interval(time);
         if self.baselines.is_empty() {
             match self.interval {
-                Some(interval) if self.points >= tuning::BOOTSTRAP_POINTS => self.create_baselines(interval, time),
+                Some(interval) if self.points >= tuning::BOOTSTRAP_POINTS => self.create_baselines(interval, timestamp),
                 _ => {
                     self.observe_global(value, 1.0 / self.points as f64);
                     return self.quiet(Reason::WarmingUp);
@@ -192,19 +211,13 @@ impl SeriesModel for AnomalyDetector {
         }
         self.observe_global(value, tuning::GLOBAL_RATE.max(1.0 / self.points as f64));
         let floor = tuning::SCALE_FLOOR * self.global_spread + 1e-9 * self.global_mean.abs() + 1e-12;
-        let explanation = self.explain(time, value, floor);
+        let explanation = self.explain(timestamp, value, floor);
         let features = self.features(&explanation, floor);
 
         let rate = tuning::CALIBRATION_RATE.max(1.0 / self.points as f64);
-        let (mut surprise, mut strongest) = (0.0, None);
-        for (index, (calibrator, feature)) in self.calibrators.iter_mut().zip(features).enumerate() {
-            let s = calibrator.surprise(feature, rate, &tuning::PRIOR);
-            if s > surprise {
-                (surprise, strongest) = (s, Some(index));
-            }
-        }
+        let (surprise, strongest) = self.calibrators.surprise(&features, rate, &tuning::PRIOR);
 
-        self.reference *= 0.5f64.powf(1.0 / tuning::SUPPRESSION_HALF_LIFE);
+        self.reference *= *SUPPRESSION_DECAY;
         let reported = if surprise > self.reference {
             self.reference = surprise * tuning::SUPPRESSION_MARGIN;
             surprise
@@ -238,7 +251,12 @@ impl SeriesModel for AnomalyDetector {
 
 impl AnomalyDetector {
     /// Scores `value` under every baseline, keeps the smallest residuals, then lets every baseline learn.
-    fn explain(&mut self, time: f64, value: f64, floor: f64) -> Explanation {
+    fn explain(&mut self, time: Millis, value: f64, floor: f64) -> Explanation {
+        // Only baselines that fit nearly as well as the best may explain a point: a sloppy baseline (no season on a
+        // strongly daily series, its scale inflated by the daily swing) would otherwise explain away real changes.
+        let best_fit =
+            self.baselines.iter().filter(|b| b.is_mature(time)).map(|b| b.error).fold(f64::INFINITY, f64::min);
+        let admissible = tuning::COMPETE * best_fit + 1e-12;
         let mut best_fast: Option<f64> = None;
         let mut best_slow: Option<f64> = None;
         let mut deseasonalised = value;
@@ -252,11 +270,13 @@ impl AnomalyDetector {
             let slow_scale = baseline.slow_scale.max(floor);
             let fast_z = residuals.fast / baseline.fast_scale.max(floor);
             let slow_z = residuals.slow / slow_scale;
-            if best_fast.is_none_or(|best| fast_z.abs() < best.abs()) {
-                best_fast = Some(fast_z);
-            }
-            if best_slow.is_none_or(|best| slow_z.abs() < best.abs()) {
-                best_slow = Some(slow_z);
+            if baseline.error <= admissible {
+                if best_fast.is_none_or(|best| fast_z.abs() < best.abs()) {
+                    best_fast = Some(fast_z);
+                }
+                if best_slow.is_none_or(|best| slow_z.abs() < best.abs()) {
+                    best_slow = Some(slow_z);
+                }
             }
             if index == self.selected {
                 deseasonalised = value - residuals.offset;
@@ -275,21 +295,20 @@ impl AnomalyDetector {
     /// The seven features, each an excess over a fixed threshold (positive means unusual).
     fn features(&mut self, explanation: &Explanation, floor: f64) -> [f64; FEATURES] {
         let windows = [1.0 / tuning::SHORT_WINDOW, 1.0 / tuning::LONG_WINDOW];
+        let units = &*UNIT_SCALES;
         let fast = explanation.fast_z.abs();
         let slow = explanation.slow_z.clamp(-20.0, 20.0);
         self.volatility += windows[0] * (fast.min(10.0) - self.volatility);
         for (mean, rate) in self.sustained.iter_mut().zip(windows) {
             *mean += rate * (slow - *mean);
         }
-        // The standard deviation of an exponential mean of i.i.d. unit noise is sqrt(a / (2 - a)).
-        let unit = |rate: f64| ((2.0 - rate) / rate).sqrt();
         let spread = self.global_spread.max(floor);
         let d = explanation.deseasonalised;
         let features = [
             fast - tuning::Z0,
             explanation.slow_z.abs() - tuning::Z0,
-            self.sustained[0].abs() * unit(windows[0]) - tuning::Z0,
-            self.sustained[1].abs() * unit(windows[1]) - tuning::Z0,
+            self.sustained[0].abs() * units[0] - tuning::Z0,
+            self.sustained[1].abs() * units[1] - tuning::Z0,
             self.volatility - tuning::V0,
             (d - self.envelope_high) / spread,
             (self.envelope_low - d) / spread,

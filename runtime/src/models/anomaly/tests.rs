@@ -71,7 +71,7 @@ fn the_daily_period_is_found() {
     let mut seed = 3;
     let values: Vec<f64> = (0..4 * DAY_POINTS).map(|i| daily(i) + noise(&mut seed)).collect();
     let (detector, _) = run(&values);
-    assert_eq!(detector.period(), Some(86_400.0));
+    assert_eq!(detector.period(), Some(86_400_000));
 
     let values: Vec<f64> = (0..4 * DAY_POINTS).map(|_| 50.0 + 5.0 * noise(&mut seed)).collect();
     let (detector, _) = run(&values);
