@@ -65,13 +65,21 @@ async fn create_strict(client: &Client, namespace: &str, manifest: &Value) -> Op
     client.request::<Value>(request).await.err().map(|error| error.to_string())
 }
 
+/// A client with the CRDs installed and a fresh namespace, or `None` (with a notice) when no cluster is configured.
+async fn setup(test: &str, prefix: &str) -> Option<(Client, TempNamespace)> {
+    let client = cluster::client(test).await?;
+    install_crds(&client).await;
+    let namespace = TempNamespace::create(&client, prefix).await;
+    Some((client, namespace))
+}
+
 #[tokio::test]
 async fn crds_install_and_examples_are_accepted_or_rejected_as_documented() {
-    let Some(client) = cluster::client("crds_install_and_examples_are_accepted_or_rejected_as_documented").await else {
+    let Some((client, namespace)) =
+        setup("crds_install_and_examples_are_accepted_or_rejected_as_documented", "api").await
+    else {
         return;
     };
-    install_crds(&client).await;
-    let namespace = TempNamespace::create(&client, "api").await;
     let mut failures = Vec::new();
 
     for example in examples::valid().iter().filter(|e| e.manifest["apiVersion"] == "augur.dev/v1alpha1") {
@@ -111,11 +119,11 @@ async fn crds_install_and_examples_are_accepted_or_rejected_as_documented() {
 
 #[tokio::test]
 async fn status_is_a_subresource_and_spec_is_not_writable_through_it() {
-    let Some(client) = cluster::client("status_is_a_subresource_and_spec_is_not_writable_through_it").await else {
+    let Some((client, namespace)) =
+        setup("status_is_a_subresource_and_spec_is_not_writable_through_it", "status").await
+    else {
         return;
     };
-    install_crds(&client).await;
-    let namespace = TempNamespace::create(&client, "status").await;
     let example = examples::valid()
         .into_iter()
         .find(|e| e.path.ends_with("minimal/anomaly-detector.yaml"))

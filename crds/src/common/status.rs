@@ -37,17 +37,33 @@ pub mod reason {
     pub const SOURCE_UNREACHABLE: &str = "SourceUnreachable";
 }
 
+/// What every Augur status starts with: the generation it describes and the conditions.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedConditions {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Conditions (Ready, Progressing, Degraded, ModelReady), each with a reason and a message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16), extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+}
+
+impl ObservedConditions {
+    /// The condition of the given type, if present.
+    pub fn condition(&self, type_: &str) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.type_ == type_)
+    }
+}
+
 /// Status of an AnomalyDetector, Forecaster or LogClusterer runtime (flattened into each kind's status).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuntimeStatus {
-    /// The `metadata.generation` this status describes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
-    /// Ready, Progressing, Degraded and ModelReady, each with a reason and a message.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 16), extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
-    pub conditions: Vec<Condition>,
+    /// Generation and conditions.
+    #[serde(flatten)]
+    pub observed: ObservedConditions,
     /// Runtime pods wanted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
@@ -69,13 +85,6 @@ pub struct RuntimeStatus {
     /// When the last result was produced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_result_time: Option<Time>,
-}
-
-impl RuntimeStatus {
-    /// The condition of the given type, if present.
-    pub fn condition(&self, type_: &str) -> Option<&Condition> {
-        self.conditions.iter().find(|c| c.type_ == type_)
-    }
 }
 
 /// Printer column showing the Ready condition's status.

@@ -5,7 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Duration, matches, name_rule, rule, source::OBJECT_NAME_PATTERN};
+use crate::common::{Duration, ObservedConditions, matches, name_rule, rule, source::OBJECT_NAME_PATTERN};
 
 /// Feeds a Forecaster's forecasts into a workload's HorizontalPodAutoscaler floor and container requests.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -289,13 +289,9 @@ fn default_max_forecast_error() -> f64 {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoScalePolicyStatus {
-    /// The `metadata.generation` this status describes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
-    /// Ready and Degraded, with reasons.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 16), extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
-    pub conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    /// Generation and conditions (Ready, Degraded).
+    #[serde(flatten)]
+    pub observed: ObservedConditions,
     /// What the policy would set now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommendation: Option<Recommendation>,

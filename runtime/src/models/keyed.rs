@@ -76,6 +76,24 @@ impl<M: SeriesModel, F: FnMut(&SeriesId) -> M> KeyedModels<M, F> {
         self.slots.get(series).map(|slot| &slot.model)
     }
 
+    /// Every series and its model, least recently seen first (the order a restore keeps).
+    pub fn entries(&self) -> Vec<(&SeriesId, &M)> {
+        let mut entries: Vec<(&SeriesId, &Slot<M>)> = self.slots.iter().collect();
+        entries.sort_by_key(|(_, slot)| slot.last_seen);
+        entries.into_iter().map(|(key, slot)| (key, &slot.model)).collect()
+    }
+
+    /// Replaces the state with `entries` (least recently seen first), keeping at most the bound's most recent.
+    pub fn restore(&mut self, entries: impl IntoIterator<Item = (SeriesId, M)>) {
+        self.slots.clear();
+        let mut restored: Vec<(SeriesId, M)> = entries.into_iter().collect();
+        let skip = restored.len().saturating_sub(self.max_series);
+        for (series, model) in restored.drain(..).skip(skip) {
+            self.tick += 1;
+            self.slots.insert(series, Slot { model, last_seen: self.tick });
+        }
+    }
+
     /// Total state bytes of all models (keys included).
     pub fn state_bytes(&self) -> usize {
         self.slots.iter().map(|(key, slot)| key.len() + std::mem::size_of::<Slot<M>>() + slot.model.state_bytes()).sum()

@@ -28,7 +28,24 @@ pub trait Processor: Send + 'static {
 
     /// Processes one record, appending its results to `out`.
     fn process(&mut self, input: Self::Input, out: &mut Vec<Self::Output>);
+
+    /// A snapshot of all state, for a checkpoint taken together with the source position. Stateless processors
+    /// return an empty snapshot.
+    fn checkpoint(&self) -> Result<Vec<u8>, StateError> {
+        Ok(Vec::new())
+    }
+
+    /// Replaces the state with a snapshot from [`Processor::checkpoint`], so processing continues without warming
+    /// up again. A snapshot that cannot be read is an error; the caller then starts fresh.
+    fn restore(&mut self, snapshot: &[u8]) -> Result<(), StateError> {
+        if snapshot.is_empty() { Ok(()) } else { Err(StateError("this processor keeps no state".into())) }
+    }
 }
+
+/// Why a state snapshot could not be written or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("state snapshot: {0}")]
+pub struct StateError(pub String);
 
 /// Why a sink failed.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 //! offset per phase bucket of the period (e.g. 288 five-minute buckets of a day).
 
 /// One baseline model of a series.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Baseline {
     /// Period in milliseconds (0: no season).
     period: i64,

@@ -38,12 +38,34 @@ pub struct TailPrior {
 /// The decayed tails of `N` features observed together. Every feature is absorbed at every point with the same rate,
 /// so the total weight and the lazy increment are shared: one pair of scalars, touched once per point, and each
 /// feature's bins only when the feature is positive.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TailCalibrators<const N: usize> {
     total: f64,
     increment: f64,
     /// `f32`: a relative precision of 1e-7 is far finer than any tail probability needs, at half the memory.
+    #[serde(with = "bins")]
     cumulative: [[f32; BINS]; N],
+}
+
+/// Serde for the bin arrays (serde derives arrays only up to 32 elements and not for const-generic lengths).
+mod bins {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    use super::BINS;
+
+    pub fn serialize<S: Serializer, const N: usize>(bins: &[[f32; BINS]; N], serializer: S) -> Result<S::Ok, S::Error> {
+        bins.iter().flatten().copied().collect::<Vec<f32>>().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        deserializer: D,
+    ) -> Result<[[f32; BINS]; N], D::Error> {
+        let flat = Vec::<f32>::deserialize(deserializer)?;
+        if flat.len() != N * BINS {
+            return Err(D::Error::custom(format!("expected {} bin counts, found {}", N * BINS, flat.len())));
+        }
+        Ok(std::array::from_fn(|feature| std::array::from_fn(|bin| flat[feature * BINS + bin])))
+    }
 }
 
 impl<const N: usize> Default for TailCalibrators<N> {

@@ -44,6 +44,8 @@ mod tuning {
     /// Forgetting rate of the feature calibrators (memory of ~1000 points).
     pub const CALIBRATION_RATE: f64 = 0.001;
     pub const PRIOR: TailPrior = TailPrior { rate: 0.01, mean_excess: 4.0, weight: 100.0 };
+    /// A season counts as found when its baseline leaves at most this share of the non-seasonal baseline's error.
+    pub const SEASON_FOUND: f64 = 0.5;
     /// A baseline explains points only while its error is within this factor of the best baseline's.
     pub const COMPETE: f64 = 2.0;
     /// Half-life (points) of the reporting reference, and the margin a new report must beat it by.
@@ -74,8 +76,10 @@ static UNIT_SCALES: LazyLock<[f64; 2]> = LazyLock::new(|| {
 });
 
 /// The detector of one series.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct AnomalyDetector {
+    /// Shared by all series; not part of a series' checkpointed state.
+    #[serde(skip)]
     params: DetectorParams,
     points: u64,
     last_time: f64,
@@ -117,14 +121,23 @@ impl AnomalyDetector {
         }
     }
 
+    /// Re-attaches the pipeline's parameters to a detector restored from a checkpoint.
+    pub fn with_params(mut self, params: DetectorParams) -> Self {
+        self.params = params;
+        self
+    }
+
     /// Points seen so far.
     pub fn points(&self) -> u64 {
         self.points
     }
 
-    /// The period (ms) of the baseline that currently explains the series best; `None` for no season.
+    /// The seasonal period (ms) found in the series: that of the best baseline, when it leaves at most half the
+    /// error of the baseline without season. `None` when no season explains the series.
     pub fn period(&self) -> Option<i64> {
-        self.baselines.get(self.selected).map(Baseline::period).filter(|p| *p > 0)
+        let selected = self.baselines.get(self.selected)?;
+        let flat = self.baselines.first()?;
+        (selected.period() > 0 && selected.error <= tuning::SEASON_FOUND * flat.error).then(|| selected.period())
     }
 
     fn create_baselines(&mut self, interval: f64, time: Millis) {
