@@ -9,6 +9,9 @@ pub struct Baseline {
     /// Offset per phase bucket; NaN until the bucket is first visited. `f32`: offsets need no more precision, and
     /// halving them keeps thousands of series' state in cache.
     offsets: Box<[f32]>,
+    /// Visits per phase bucket (saturating): a young bucket's offset is one noisy sample, so scoring shrinks it
+    /// toward its neighbours until it has been seen a few times.
+    visits: Box<[u8]>,
     /// Slow level.
     pub slow: f64,
     /// Fast level.
@@ -41,6 +44,8 @@ pub struct BaselineRates {
     pub clip: f64,
     /// Clip of seasonal offset updates, in scales (loose, so recurring spikes become explained).
     pub season_clip: f64,
+    /// Shrinkage of a young bucket's offset toward its neighbours: weight `shrink / (visits + shrink)`.
+    pub shrink: f64,
 }
 
 /// The residuals of a point under one baseline.
@@ -64,6 +69,7 @@ impl Baseline {
             start,
             period,
             offsets: vec![f32::NAN; buckets].into_boxed_slice(),
+            visits: vec![0; buckets].into_boxed_slice(),
             slow: level,
             fast: level,
             slow_scale: 0.0,
@@ -87,18 +93,15 @@ impl Baseline {
     /// Residuals of `value` at `time` (ms). Seasonal baselines tolerate phase jitter: the offsets of the
     /// neighbouring buckets may explain the point too (a batch job that runs a few minutes early or late), and the
     /// smallest fast and slow residuals are kept independently. Unvisited buckets offer nothing.
-    pub fn residuals(&self, time: i64, value: f64) -> Residuals {
+    pub fn residuals(&self, time: i64, value: f64, shrink: f64) -> Residuals {
         let bucket = self.bucket(time);
-        let own = bucket.map(|b| f64::from(self.offsets[b])).filter(|o| !o.is_nan()).unwrap_or(0.0);
+        let own = bucket.and_then(|b| self.scoring_offset(b, shrink)).unwrap_or(0.0);
         let mut residuals =
             Residuals { bucket, offset: own, fast: value - (self.fast + own), slow: value - (self.slow + own) };
         let Some(b) = bucket else { return residuals };
         let buckets = self.offsets.len();
         for neighbour in [(b + buckets - 1) % buckets, (b + 1) % buckets] {
-            let offset = f64::from(self.offsets[neighbour]);
-            if offset.is_nan() {
-                continue;
-            }
+            let Some(offset) = self.scoring_offset(neighbour, shrink) else { continue };
             let fast = value - (self.fast + offset);
             if fast.abs() < residuals.fast.abs() {
                 residuals.fast = fast;
@@ -109,6 +112,26 @@ impl Baseline {
             }
         }
         residuals
+    }
+
+    /// The offset of a visited bucket as scoring uses it: shrunk toward the mean of its visited neighbours' stored
+    /// offsets while the bucket is young. `None` for a bucket never visited.
+    fn scoring_offset(&self, bucket: usize, shrink: f64) -> Option<f64> {
+        let raw = f64::from(self.offsets[bucket]);
+        if raw.is_nan() {
+            return None;
+        }
+        let buckets = self.offsets.len();
+        let (sum, count) = [(bucket + buckets - 1) % buckets, (bucket + 1) % buckets]
+            .iter()
+            .map(|&n| f64::from(self.offsets[n]))
+            .filter(|o| !o.is_nan())
+            .fold((0.0, 0u32), |(sum, count), o| (sum + o, count + 1));
+        if count == 0 {
+            return Some(raw);
+        }
+        let weight = shrink / (f64::from(self.visits[bucket]) + shrink);
+        Some(raw + weight * (sum / f64::from(count) - raw))
     }
 
     fn bucket(&self, time: i64) -> Option<usize> {
@@ -135,8 +158,10 @@ impl Baseline {
         if let Some(bucket) = residuals.bucket {
             let offset = f64::from(self.offsets[bucket]);
             let updated = if offset.is_nan() {
+                self.visits[bucket] = 1;
                 value - self.slow
             } else {
+                self.visits[bucket] = self.visits[bucket].saturating_add(1);
                 let bound = rates.season_clip * slow_scale;
                 offset + rates.season * (value - self.slow - offset).clamp(-bound, bound)
             };
@@ -146,6 +171,64 @@ impl Baseline {
 
     /// Bytes of state.
     pub fn state_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.offsets.len() * std::mem::size_of::<f32>()
+        std::mem::size_of::<Self>() + self.offsets.len() * (std::mem::size_of::<f32>() + 1)
+    }
+}
+
+/// Most baselines a detector holds: no season plus up to three periods (the schema allows three).
+pub const MAX_BASELINES: usize = 4;
+
+/// The baselines of one detector, stored inline: the per-point scalars of every baseline sit next to the detector's
+/// own, so scoring a point does not chase a pointer to a separate allocation.
+#[derive(Clone, Debug)]
+pub struct BaselineSet {
+    items: [Baseline; MAX_BASELINES],
+    len: usize,
+}
+
+impl Default for BaselineSet {
+    fn default() -> Self {
+        Self { items: std::array::from_fn(|_| Baseline::new(0, 0, 0.0, 0)), len: 0 }
+    }
+}
+
+impl BaselineSet {
+    /// Adds a baseline; ignored past [`MAX_BASELINES`].
+    pub fn push(&mut self, baseline: Baseline) {
+        if self.len < MAX_BASELINES {
+            self.items[self.len] = baseline;
+            self.len += 1;
+        }
+    }
+
+    /// The baselines.
+    pub fn as_slice(&self) -> &[Baseline] {
+        &self.items[..self.len]
+    }
+
+    /// The baselines, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [Baseline] {
+        &mut self.items[..self.len]
+    }
+}
+
+impl serde::Serialize for BaselineSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.as_slice().serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BaselineSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let baselines = Vec::<Baseline>::deserialize(deserializer)?;
+        if baselines.len() > MAX_BASELINES {
+            return Err(serde::de::Error::custom(format!(
+                "at most {MAX_BASELINES} baselines, found {}",
+                baselines.len()
+            )));
+        }
+        let mut set = Self::default();
+        baselines.into_iter().for_each(|baseline| set.push(baseline));
+        Ok(set)
     }
 }

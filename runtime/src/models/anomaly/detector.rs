@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use super::{
     Assessment, DetectorParams, Deviation, Reason,
-    baseline::{Baseline, BaselineRates, Residuals},
+    baseline::{Baseline, BaselineRates, BaselineSet, Residuals},
     calibrator::{TailCalibrators, TailPrior},
 };
 use crate::{models::SeriesModel, time::Millis};
@@ -24,8 +24,16 @@ use crate::{models::SeriesModel, time::Millis};
 mod tuning {
     use super::{BaselineRates, TailPrior};
 
-    pub const RATES: BaselineRates =
-        BaselineRates { fast: 0.3, slow: 0.01, scale: 0.01, error: 0.01, season: 0.3, clip: 3.0, season_clip: 10.0 };
+    pub const RATES: BaselineRates = BaselineRates {
+        fast: 0.3,
+        slow: 0.01,
+        scale: 0.01,
+        error: 0.01,
+        season: 0.3,
+        clip: 3.0,
+        season_clip: 10.0,
+        shrink: 0.5,
+    };
     /// Points before the baselines are created (the sampling interval must be known).
     pub const BOOTSTRAP_POINTS: u64 = 16;
     /// Rate of the global variability that floors every scale.
@@ -39,6 +47,8 @@ mod tuning {
     /// Windows (points) of the sustained-deviation features.
     pub const SHORT_WINDOW: f64 = 16.0;
     pub const LONG_WINDOW: f64 = 64.0;
+    /// A new high or low counts only beyond this many mean absolute deviations past the old record.
+    pub const RECORD_DEAD_ZONE: f64 = 1.5;
     /// Rate at which the record envelopes relax toward the level.
     pub const ENVELOPE_RATE: f64 = 0.002;
     /// Forgetting rate of the feature calibrators (memory of ~1000 points).
@@ -84,7 +94,7 @@ pub struct AnomalyDetector {
     points: u64,
     last_time: f64,
     interval: Option<f64>,
-    baselines: Vec<Baseline>,
+    baselines: BaselineSet,
     selected: usize,
     global_spread: f64,
     global_mean: f64,
@@ -106,7 +116,7 @@ impl AnomalyDetector {
             points: 0,
             last_time: 0.0,
             interval: None,
-            baselines: Vec::new(),
+            baselines: BaselineSet::default(),
             selected: 0,
             global_spread: 0.0,
             global_mean: 0.0,
@@ -135,8 +145,8 @@ impl AnomalyDetector {
     /// The seasonal period (ms) found in the series: that of the best baseline, when it leaves at most half the
     /// error of the baseline without season. `None` when no season explains the series.
     pub fn period(&self) -> Option<i64> {
-        let selected = self.baselines.get(self.selected)?;
-        let flat = self.baselines.first()?;
+        let selected = self.baselines.as_slice().get(self.selected)?;
+        let flat = self.baselines.as_slice().first()?;
         (selected.period() > 0 && selected.error <= tuning::SEASON_FOUND * flat.error).then(|| selected.period())
     }
 
@@ -213,7 +223,7 @@ impl SeriesModel for AnomalyDetector {
             return self.quiet(Reason::WarmingUp);
         }
         self.observe_interval(time);
-        if self.baselines.is_empty() {
+        if self.baselines.as_slice().is_empty() {
             match self.interval {
                 Some(interval) if self.points >= tuning::BOOTSTRAP_POINTS => self.create_baselines(interval, timestamp),
                 _ => {
@@ -256,8 +266,8 @@ impl SeriesModel for AnomalyDetector {
     }
 
     fn state_bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.baselines.iter().map(Baseline::state_bytes).sum::<usize>()
+        std::mem::size_of::<Self>() + self.baselines.as_slice().iter().map(Baseline::state_bytes).sum::<usize>()
+            - std::mem::size_of::<BaselineSet>()
             + std::mem::size_of_val(self.params.periods_ms.as_slice())
     }
 }
@@ -267,15 +277,20 @@ impl AnomalyDetector {
     fn explain(&mut self, time: Millis, value: f64, floor: f64) -> Explanation {
         // Only baselines that fit nearly as well as the best may explain a point: a sloppy baseline (no season on a
         // strongly daily series, its scale inflated by the daily swing) would otherwise explain away real changes.
-        let best_fit =
-            self.baselines.iter().filter(|b| b.is_mature(time)).map(|b| b.error).fold(f64::INFINITY, f64::min);
+        let best_fit = self
+            .baselines
+            .as_slice()
+            .iter()
+            .filter(|b| b.is_mature(time))
+            .map(|b| b.error)
+            .fold(f64::INFINITY, f64::min);
         let admissible = tuning::COMPETE * best_fit + 1e-12;
         let mut best_fast: Option<f64> = None;
         let mut best_slow: Option<f64> = None;
         let mut deseasonalised = value;
         let (mut best_error, mut best_index) = (f64::INFINITY, 0);
-        for (index, baseline) in self.baselines.iter_mut().enumerate() {
-            let residuals: Residuals = baseline.residuals(time, value);
+        for (index, baseline) in self.baselines.as_mut_slice().iter_mut().enumerate() {
+            let residuals: Residuals = baseline.residuals(time, value, tuning::RATES.shrink);
             if !baseline.is_mature(time) {
                 baseline.learn(value, &residuals, floor, &tuning::RATES);
                 continue;
@@ -323,10 +338,10 @@ impl AnomalyDetector {
             self.sustained[0].abs() * units[0] - tuning::Z0,
             self.sustained[1].abs() * units[1] - tuning::Z0,
             self.volatility - tuning::V0,
-            (d - self.envelope_high) / spread,
-            (self.envelope_low - d) / spread,
+            (d - self.envelope_high) / spread - tuning::RECORD_DEAD_ZONE,
+            (self.envelope_low - d) / spread - tuning::RECORD_DEAD_ZONE,
         ];
-        let level = self.baselines.get(self.selected).map_or(d, |b| b.fast);
+        let level = self.baselines.as_slice().get(self.selected).map_or(d, |b| b.fast);
         self.envelope_high = d.max(self.envelope_high - tuning::ENVELOPE_RATE * (self.envelope_high - level));
         self.envelope_low = d.min(self.envelope_low + tuning::ENVELOPE_RATE * (level - self.envelope_low));
         features
