@@ -7,7 +7,7 @@ use crate::{
         KafkaSource, LogFormat, MetricSource, Output, RuntimeSettings, SeasonalityMode, SecretKeyRef,
         seasonality::Seasonality,
     },
-    kinds::{AnomalyDetector, Forecaster, LogClusterer, anomaly_detector::DetectorSettings},
+    kinds::{AnomalyDetector, Forecaster, LogClusterer, anomaly_detector::DetectorSettings, forecaster::ForecastModel},
 };
 use kube::{Resource, ResourceExt};
 
@@ -59,16 +59,7 @@ pub fn anomaly_detector(resource: &AnomalyDetector, context: &RenderContext) -> 
 /// Renders a Forecaster.
 pub fn forecaster(resource: &Forecaster, context: &RenderContext) -> Result<RuntimeConfig, RenderError> {
     let spec = &resource.spec;
-    let mut quantiles: Vec<f64> = spec.model.quantiles.iter().copied().chain([0.5]).collect();
-    quantiles.sort_by(f64::total_cmp);
-    quantiles.dedup();
-    let model = ModelConfig::Forecast(ForecastConfig {
-        algorithm: spec.model.algorithm,
-        seasonality: seasonality(&spec.model.seasonality),
-        horizon: spec.model.horizon,
-        step: spec.model.step,
-        quantiles,
-    });
+    let model = ModelConfig::Forecast(ForecastConfig::from(&spec.model));
     metrics_pipeline(resource, &spec.source, &spec.output, &spec.runtime, model, context)
 }
 
@@ -275,6 +266,22 @@ impl From<&DetectorSettings> for AnomalyConfig {
             seasonality: seasonality(&detector.seasonality),
             warm_up_points: u32::try_from(detector.warm_up_points).unwrap_or(0),
             direction: detector.direction,
+        }
+    }
+}
+
+impl From<&ForecastModel> for ForecastConfig {
+    /// Resolves forecast settings: quantiles sorted, distinct and always including the median.
+    fn from(model: &ForecastModel) -> Self {
+        let mut quantiles: Vec<f64> = model.quantiles.iter().copied().chain([0.5]).collect();
+        quantiles.sort_by(f64::total_cmp);
+        quantiles.dedup();
+        Self {
+            algorithm: model.algorithm,
+            seasonality: seasonality(&model.seasonality),
+            horizon: model.horizon,
+            step: model.step,
+            quantiles,
         }
     }
 }

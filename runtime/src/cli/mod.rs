@@ -66,6 +66,27 @@ pub enum BenchCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The rolling-origin forecasting protocol of shared/bench/forecast/evaluate.py, with the Forecaster defaults.
+    Forecast {
+        /// CSV with `unique_id,ds,y`.
+        #[arg(long)]
+        data: PathBuf,
+        /// Steps ahead.
+        #[arg(long)]
+        horizon: usize,
+        /// Season length (steps) of the MASE scale.
+        #[arg(long)]
+        season: usize,
+        /// Number of origins at the end of each series.
+        #[arg(long)]
+        origins: usize,
+        /// Steps between origins.
+        #[arg(long)]
+        step: usize,
+        /// Where to write the cross-validation rows.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Single-threaded speed and state size of a model.
     #[command(subcommand)]
     Speed(SpeedCommand),
@@ -92,6 +113,10 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
             try_run::run(&try_run::TryOptions { manifest, input, plot, out: results, top }, out)
         }
         Command::Bench(BenchCommand::Nab { data, out: target }) => bench::nab::run(&data, &target, out).map(|_| ()),
+        Command::Bench(BenchCommand::Forecast { data, horizon, season, origins, step, out: target }) => {
+            let protocol = bench::forecast::Protocol { horizon, season, origins, step };
+            bench::forecast::run(&data, &protocol, &target, out).map(|_| ())
+        }
         Command::Bench(BenchCommand::Speed(SpeedCommand::Anomaly { points_per_series })) => {
             Ok(bench::speed::anomaly(points_per_series, out)?)
         }

@@ -2,6 +2,7 @@
 //! which bounds how many series are tracked.
 
 pub mod anomaly;
+pub mod forecast;
 pub mod keyed;
 
 use crate::time::Millis;

@@ -68,6 +68,21 @@ pub trait Sink<T>: Send {
     }
 }
 
+/// A borrowed sink is a sink, so callers can keep ownership (and read the results) after a run.
+impl<T: Sync, S: Sink<T>> Sink<T> for &mut S {
+    fn write(&mut self, items: &[T]) -> impl Future<Output = Result<(), SinkError>> + Send {
+        (**self).write(items)
+    }
+
+    fn flush(&mut self) -> impl Future<Output = Result<(), SinkError>> + Send {
+        (**self).flush()
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), SinkError>> + Send {
+        (**self).close()
+    }
+}
+
 /// Why a run stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {

@@ -13,7 +13,7 @@ use crate::time::{Millis, format_timestamp};
 pub struct PlotPoint {
     /// Time.
     pub time: Millis,
-    /// Observed value.
+    /// Observed value; NaN for a point with only a forecast.
     pub value: f64,
     /// Expected value, if any.
     pub expected: Option<f64>,
@@ -92,7 +92,8 @@ fn draw_panel(svg: &mut String, panel: &Panel, top: f64) {
             expected.join(" ")
         );
     }
-    let values: Vec<String> = points.iter().map(|p| format!("{:.1},{:.1}", x(p.time), y(p.value))).collect();
+    let values: Vec<String> =
+        points.iter().filter(|p| p.value.is_finite()).map(|p| format!("{:.1},{:.1}", x(p.time), y(p.value))).collect();
     let _ = write!(svg, r##"<polyline points="{}" fill="none" stroke="#222" stroke-width="1"/>"##, values.join(" "));
     for point in points.iter().filter(|p| p.marked) {
         let _ = write!(
@@ -115,8 +116,16 @@ fn draw_panel(svg: &mut String, panel: &Panel, top: f64) {
 /// The y range: every value, plus bands and expectations where they stay near the data (a warm-up band can be
 /// huge and would flatten the plot).
 fn value_range(points: &[PlotPoint]) -> (f64, f64) {
-    let (mut low, mut high) =
-        points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(p.value), h.max(p.value)));
+    let bounds = |values: &mut dyn Iterator<Item = f64>| {
+        values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)))
+    };
+    let (mut low, mut high) = bounds(&mut points.iter().map(|p| p.value).filter(|v| v.is_finite()));
+    if !low.is_finite() {
+        (low, high) = bounds(&mut points.iter().filter_map(|p| p.expected).filter(|v| v.is_finite()));
+    }
+    if !low.is_finite() {
+        (low, high) = (0.0, 1.0);
+    }
     let span = (high - low).max(f64::EPSILON);
     for p in points {
         for v in p.band.map(|(l, u)| [l, u]).into_iter().flatten().chain(p.expected) {

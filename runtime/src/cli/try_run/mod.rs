@@ -1,6 +1,8 @@
 //! `augur try MANIFEST --input FILE`: runs a resource's pipeline locally on a file, exactly as the operator would
 //! configure it in a pod (same RuntimeConfig), then prints a summary and optionally draws a plot.
 
+mod anomaly;
+mod forecast;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -11,18 +13,16 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use augur_crds::runtime_config::{ModelConfig, RenderContext, RuntimeConfig};
+use augur_crds::runtime_config::{ModelConfig, RenderContext};
 pub use summary::Summary;
 
 use super::progress::{Progress, compact};
 use crate::{
     manifest,
-    models::anomaly::{AnomalyProcessor, DetectorParams},
     pipeline::{self, RunReport, RunSettings, Shutdown},
     plot,
     sinks::{JsonLinesSink, MemorySink, Tee},
     sources::file::{FileFormat, MetricFileSource},
-    time::format_timestamp,
 };
 
 /// Options of `augur try`.
@@ -52,19 +52,25 @@ pub fn run(options: &TryOptions, out: &mut impl Write) -> anyhow::Result<()> {
         bail!("an {} has no runtime pipeline to try; use `augur simulate` for policies", resource.kind());
     };
     let config = rendered.with_context(|| format!("cannot render {}", options.manifest.display()))?;
-    let ModelConfig::Anomaly(anomaly) = &config.model else {
-        bail!("`augur try` runs AnomalyDetectors today; {} support arrives with its model", resource.kind());
-    };
-    let params = DetectorParams::from(anomaly);
-    let threshold = params.score_threshold;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let (summary, report, elapsed) = runtime.block_on(run_anomaly(options, &config, params))?;
-
-    write_summary(out, options, &config, &summary, &report, threshold, elapsed)?;
+    let panels = match &config.model {
+        ModelConfig::Anomaly(anomaly) => runtime.block_on(anomaly::run(options, &config, anomaly, out))?,
+        ModelConfig::Forecast(forecast) => runtime.block_on(forecast::run(options, &config, forecast, out))?,
+        ModelConfig::Logs(_) => bail!(
+            "`augur try` runs AnomalyDetectors and Forecasters today; LogClusterer support arrives with its model"
+        ),
+    };
     if let Some(path) = &options.plot {
         let title = format!("{} {} on {}", config.resource.kind, config.resource.name, options.input.display());
-        let legend = "black: value · dashed blue: expected · shaded: normal band · orange: reported anomaly";
-        std::fs::write(path, plot::render(&title, legend, &summary.panels()))
+        let legend = match &config.model {
+            ModelConfig::Anomaly(_) => {
+                "black: value · dashed blue: expected · shaded: normal band · orange: reported anomaly"
+            }
+            _ => {
+                "black: value · dashed blue: one-step forecast, then the forecast ahead · shaded: outermost quantile band"
+            }
+        };
+        std::fs::write(path, plot::render(&title, legend, &panels))
             .with_context(|| format!("cannot write the plot to {}", path.display()))?;
         writeln!(out, "\nplot written to {}", path.display())?;
     }
@@ -74,20 +80,25 @@ pub fn run(options: &TryOptions, out: &mut impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_anomaly(
+/// Runs `source -> processor -> sink` over the input file with a progress line; malformed lines are listed.
+async fn run_file<P, K>(
     options: &TryOptions,
-    config: &RuntimeConfig,
-    params: DetectorParams,
-) -> anyhow::Result<(Summary, RunReport, std::time::Duration)> {
+    processor: &mut P,
+    sink: &mut K,
+) -> anyhow::Result<(RunReport, std::time::Duration)>
+where
+    P: pipeline::Processor<Input = crate::record::MetricPoint>,
+    P::Output: serde::Serialize + Sync,
+    K: pipeline::Sink<P::Output>,
+{
     let source = MetricFileSource::open(&options.input, FileFormat::guess(&options.input))?;
-    let mut processor = AnomalyProcessor::new(params, config.limits.max_series as usize);
     let file_sink = options.out.as_deref().map(JsonLinesSink::create).transpose()?;
-    let mut sink = Tee(Summary::new(options.top), file_sink);
+    let mut sink = Tee(sink, file_sink);
     let mut dead_letters = MemorySink::with_capacity(5);
     let mut progress = Progress::new(format!("augur try {}", options.input.display()));
     let report = pipeline::run(
         source,
-        &mut processor,
+        processor,
         &mut sink,
         &mut dead_letters,
         Shutdown::new(),
@@ -99,53 +110,7 @@ async fn run_anomaly(
     for dead in dead_letters.items() {
         eprintln!("malformed line {}: {} ({:?})", dead.position.offset, dead.reason, dead.payload);
     }
-    Ok((sink.0, report, progress.elapsed()))
-}
-
-fn write_summary(
-    out: &mut impl Write,
-    options: &TryOptions,
-    config: &RuntimeConfig,
-    summary: &Summary,
-    report: &RunReport,
-    threshold: f64,
-    elapsed: std::time::Duration,
-) -> anyhow::Result<()> {
-    let anomalies: u64 = summary.series.values().map(|s| s.anomalies).sum();
-    writeln!(out, "{} {} on {}", config.resource.kind, config.resource.name, display(&options.input))?;
-    writeln!(
-        out,
-        "  {} points in {} series, {} malformed, {} anomalies (score >= {threshold}), {:.0} ms",
-        report.records,
-        summary.series.len(),
-        report.dead_letters,
-        anomalies,
-        elapsed.as_secs_f64() * 1000.0
-    )?;
-    writeln!(out, "\n  {:<36} {:>8} {:>9}", "series", "points", "anomalies")?;
-    for (name, series) in &summary.series {
-        writeln!(out, "  {:<36} {:>8} {:>9}", truncate(name, 36), series.points, series.anomalies)?;
-    }
-    if summary.top.is_empty() {
-        writeln!(out, "\n  no anomalies reported")?;
-        return Ok(());
-    }
-    writeln!(out, "\n  top anomalies")?;
-    writeln!(out, "  {:<19}  {:<30} {:>10} {:>10} {:>5}  why", "time", "series", "value", "expected", "score")?;
-    for point in &summary.top {
-        let a = &point.assessment;
-        writeln!(
-            out,
-            "  {:<19}  {:<30} {:>10.4} {:>10.4} {:>5.2}  {}",
-            format_timestamp(point.timestamp),
-            truncate(&point.series, 30),
-            point.value,
-            a.expected,
-            a.score,
-            a.reason
-        )?;
-    }
-    Ok(())
+    Ok((report, progress.elapsed()))
 }
 
 fn truncate(text: &str, width: usize) -> String {
