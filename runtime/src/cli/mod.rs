@@ -101,6 +101,12 @@ pub enum SpeedCommand {
         #[arg(long, default_value_t = 1000)]
         points_per_series: usize,
     },
+    /// The default forecaster over 10,000 synthetic seasonal series, then a forecast of every series.
+    Forecast {
+        /// Points per series.
+        #[arg(long, default_value_t = 1000)]
+        points_per_series: usize,
+    },
 }
 
 /// Runs a parsed command line, writing results to `out`.
@@ -119,6 +125,9 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::Speed(SpeedCommand::Anomaly { points_per_series })) => {
             Ok(bench::speed::anomaly(points_per_series, out)?)
+        }
+        Command::Bench(BenchCommand::Speed(SpeedCommand::Forecast { points_per_series })) => {
+            Ok(bench::speed::forecast(points_per_series, out)?)
         }
     }
 }

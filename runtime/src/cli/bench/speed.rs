@@ -1,5 +1,5 @@
-//! `augur bench speed anomaly`: single-threaded throughput of the default detector over 10,000 synthetic seasonal
-//! series with noise, interleaved as a real stream would be, and its state size per series.
+//! `augur bench speed anomaly|forecast`: single-threaded throughput of a default model over 10,000 synthetic
+//! seasonal series with noise, interleaved as a real stream would be, and its state size per series.
 
 use std::{hint::black_box, sync::Arc, time::Instant};
 
@@ -7,6 +7,7 @@ use crate::{
     models::{
         SeriesModel,
         anomaly::{AnomalyDetector, DetectorParams},
+        forecast::{ForecastParams, Forecaster},
         keyed::KeyedModels,
     },
     record::SeriesId,
@@ -65,6 +66,35 @@ pub fn anomaly(points_per_series: usize, out: &mut impl std::io::Write) -> std::
     writeln!(out, "points={}", points as u64)?;
     writeln!(out, "points_per_sec={points_per_sec:.0}")?;
     writeln!(out, "keyed_points_per_sec={keyed_per_sec:.0}")?;
+    writeln!(out, "state_bytes_per_series={state_bytes}")?;
+    Ok(())
+}
+
+/// Runs `points_per_series` steps through each of [`SERIES`] default forecasters, then forecasts every series once,
+/// and prints the figures.
+pub fn forecast(points_per_series: usize, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let params = ForecastParams::default();
+    let mut random = XorShift(0x2545_F491_4F6C_DD1D);
+    let day: Vec<f64> = (0..288).map(|i| 100.0 + 40.0 * (i as f64 / 288.0 * std::f64::consts::TAU).sin()).collect();
+    let offsets: Vec<usize> = (0..SERIES).map(|_| (random.next_unit() * 288.0) as usize).collect();
+    let mut models: Vec<Forecaster> = (0..SERIES).map(|_| Forecaster::new(params.clone())).collect();
+    let started = Instant::now();
+    for step in 0..points_per_series {
+        for (series, model) in models.iter_mut().enumerate() {
+            model.update(day[(step + offsets[series]) % 288] + 5.0 * (random.next_unit() - 0.5));
+        }
+    }
+    let points_per_sec = (SERIES * points_per_series) as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let forecast_values: usize = models.iter().map(|m| black_box(m.forecast()).points.len()).sum();
+    let forecast_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let state_bytes = models.iter().map(Forecaster::state_bytes).sum::<usize>() / SERIES;
+    writeln!(out, "series={SERIES}")?;
+    writeln!(out, "horizon={}", params.horizon)?;
+    writeln!(out, "points={}", SERIES * points_per_series)?;
+    writeln!(out, "points_per_sec={points_per_sec:.0}")?;
+    writeln!(out, "forecast_10k_series_ms={forecast_ms:.1}")?;
+    writeln!(out, "forecast_steps={forecast_values}")?;
     writeln!(out, "state_bytes_per_series={state_bytes}")?;
     Ok(())
 }

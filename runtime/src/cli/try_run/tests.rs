@@ -99,3 +99,31 @@ fn kinds_without_a_local_pipeline_say_so() {
     let error = run(&options, &mut Vec::new()).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(error.contains("no runtime pipeline to try"), "{error}");
 }
+
+#[test]
+fn tries_a_forecaster_on_the_sample_data() {
+    let plot = scratch("forecast.svg");
+    let options = TryOptions {
+        manifest: repository("examples/forecaster.yaml"),
+        input: repository("examples/data/service-metrics.csv"),
+        plot: Some(plot.clone()),
+        out: None,
+        top: 5,
+    };
+    let mut out = Vec::new();
+    run(&options, &mut out).unwrap_or_else(|e| panic!("{e:#}"));
+    let summary = String::from_utf8_lossy(&out);
+    assert!(summary.contains("6048 points in 3 series"), "{summary}");
+    assert_eq!(summary.matches("ready (2016 steps of history)").count(), 3, "{summary}");
+    // The forecast starts one step after the data ends, and its quantile columns are labelled.
+    assert!(summary.contains("2026-11-09 00:00:00") && summary.contains("p10") && summary.contains("p90"), "{summary}");
+    let mase: Vec<f64> = summary
+        .lines()
+        .filter_map(|l| l.split("rolling MASE ").nth(1))
+        .filter_map(|rest| rest.split(',').next()?.trim().parse().ok())
+        .collect();
+    assert_eq!(mase.len(), 3);
+    assert!(mase.iter().all(|m| *m < 1.0), "every series beats seasonal-naive: {mase:?}");
+    let svg = std::fs::read_to_string(&plot).unwrap_or_default();
+    assert_eq!(svg.matches("fill-opacity").count(), 3, "a band per series");
+}

@@ -3,10 +3,11 @@
 //! (rolling MASE and interval coverage) as actual values arrive.
 
 mod accuracy;
+mod ar;
+mod candidates;
 mod model;
 mod params;
 mod processor;
-mod quantiles;
 #[cfg(test)]
 mod tests;
 

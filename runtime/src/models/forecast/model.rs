@@ -1,52 +1,141 @@
-//! The per-series forecaster.
+//! The per-series forecaster: a self-weighting ensemble.
+//!
+//! After every point each ready candidate forecasts the whole horizon, and those forecasts are kept for `h` steps;
+//! when the actual value arrives, every candidate's forecast for it is scored, per horizon step. The forecast for
+//! step `k` combines the three candidates with the lowest recent `k`-step error (weights `(best / own)²`), an AR
+//! model of the combination's residuals corrects it where that has been more accurate, and the quantiles are the
+//! forecast plus streaming quantiles of its own recent `k`-step errors, so intervals calibrate themselves.
+//!
+//! Work per point is O(K·h) for K candidates (15 by default); forecasting is O(h); state is dominated by the kept
+//! forecasts (K·h² values) and the seasonal profiles.
+
+use serde::{Deserialize, Serialize};
 
 use super::{
     Forecast, ForecastParams, Readiness,
     accuracy::{Accuracy, AccuracyTracker},
-    quantiles::StreamingQuantiles,
+    ar::ArCorrection,
+    candidates::{Candidate, CandidateTuning, Robust},
 };
 
-/// Points a series needs before the level model replaces the last-value fallback.
-const WARM_UP: u64 = 24;
-/// Rate at which error quantiles follow new errors.
-const ERROR_RATE: f64 = 0.01;
+/// Fixed tuning, chosen for service and cloud metrics in general (see the forecasting benchmark in the README).
+mod tuning {
+    /// Clip levels: every robust candidate exists once per level, and rolling error picks per series.
+    pub const CLIPS: [f64; 2] = [2.0, 4.0];
+    /// Clip level of the AR residuals.
+    pub const AR_CLIP: f64 = 3.0;
+    pub const SCALE_RATE: f64 = 0.05;
+    pub const WARM_UP: u64 = 8;
+    /// One-sided clipped residuals lasting this long (and at least `SHIFT_MIN_RUN` points) are a level shift.
+    pub const SHIFT_SECONDS: f64 = 10_800.0;
+    pub const SHIFT_MIN_RUN: u32 = 3;
+    pub const SMOOTHING_RATES: [f64; 3] = [0.1, 0.3, 0.6];
+    pub const HOLT: (f64, f64, f64) = (0.3, 0.03, 0.9);
+    pub const THETA: (f64, f64) = (0.3, 0.01);
+    /// Seasonal candidates (days), their profile resolution and rates.
+    pub const SEASON_DAYS: [f64; 2] = [1.0, 7.0];
+    pub const SEASON_RESOLUTION_SECONDS: f64 = 1800.0;
+    pub const SEASON_RATES: (f64, f64) = (0.2, 0.2);
+    /// Rate of each candidate's k-step error, the number combined, the weight exponent and the scored errors needed.
+    pub const ERROR_RATE: f64 = 0.025;
+    pub const TOP: usize = 3;
+    pub const WEIGHT_POWER: i32 = 2;
+    pub const MIN_SCORED: u32 = 5;
+    /// AR order, forgetting and initial covariance.
+    pub const AR: (usize, f64, f64) = (3, 0.995, 100.0);
+    /// Step of the error quantiles, in units of the mean absolute error.
+    pub const QUANTILE_STEP: f64 = 0.05;
+}
+
+/// Buffers reused across updates, so an update allocates nothing.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    row: Vec<f64>,
+    combined: Vec<f64>,
+    corrected: Vec<f64>,
+}
 
 /// The forecaster of one series, fed one value per step.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Forecaster {
     #[serde(skip)]
     params: ForecastParams,
+    candidates: Vec<Candidate>,
+    /// Kept forecasts: slot (h of them) × step × candidate, so scoring one step reads the candidates contiguously;
+    /// NaN where a candidate was not ready.
+    kept: Vec<f64>,
+    /// Each candidate's mean absolute error per step (step × candidate), and how many errors it has.
+    errors: Vec<f64>,
+    scored: Vec<u32>,
+    /// Scratch rows reused by every update.
+    #[serde(skip)]
+    scratch: Scratch,
+    /// Kept final forecasts: slot × {combined, corrected, final} × step, and which slots are filled.
+    kept_final: Vec<f64>,
+    kept_final_filled: Vec<bool>,
+    /// Mean absolute error of the combined and of the corrected forecast, per step.
+    final_errors: [Vec<f64>; 2],
+    final_scored: Vec<u32>,
+    ar: ArCorrection,
+    /// Streaming quantiles of the final forecast's errors: level × step.
+    error_quantiles: Vec<f64>,
+    quantile_scored: Vec<u32>,
+    /// The latest final forecast.
+    latest: Vec<f64>,
     points: u64,
-    level: f64,
-    scale: f64,
-    last: f64,
-    /// Seasonal profile of the first candidate period (offset per phase); empty without season.
-    profile: Vec<f64>,
-    phase: usize,
-    /// The one-step forecast made at the previous step, to score against the next value.
-    pending: Option<(f64, f64, f64)>,
-    /// The value one season ago, for the accuracy's seasonal-naive reference.
-    history: Vec<f64>,
-    errors: StreamingQuantiles,
     accuracy: AccuracyTracker,
+    /// Values one season ago (for the accuracy's seasonal-naive reference), when a season is modelled.
+    season_history: Vec<f64>,
 }
 
 impl Forecaster {
     /// A fresh forecaster.
     pub fn new(params: ForecastParams) -> Self {
-        let period = params.candidate_periods().first().copied().unwrap_or(0);
-        let errors = StreamingQuantiles::new(&params.quantiles);
+        let interval = (params.step_ms as f64 / 1000.0).max(1e-3);
+        let shift_run = if tuning::SHIFT_SECONDS > 0.0 {
+            tuning::SHIFT_MIN_RUN.max((tuning::SHIFT_SECONDS / interval).round() as u32)
+        } else {
+            0
+        };
+        let tuned =
+            |clip| CandidateTuning { clip, scale_rate: tuning::SCALE_RATE, warm_up: tuning::WARM_UP, shift_run };
+        let mut candidates = vec![Candidate::Naive { last: None }];
+        let width = (tuning::SEASON_RESOLUTION_SECONDS / interval).max(1.0);
+        let periods: Vec<u64> = if !params.seasonal {
+            Vec::new()
+        } else if !params.periods.is_empty() {
+            params.periods.iter().map(|p| *p as u64).collect()
+        } else {
+            tuning::SEASON_DAYS.iter().map(|days| (days * 86_400.0 / interval).round() as u64).collect()
+        };
+        for clip in tuning::CLIPS {
+            let t = tuned(clip);
+            candidates.extend(tuning::SMOOTHING_RATES.iter().map(|rate| Candidate::smoothing(t, *rate)));
+            candidates.push(Candidate::holt(t, tuning::HOLT.0, tuning::HOLT.1, tuning::HOLT.2));
+            candidates.push(Candidate::theta(t, tuning::THETA.0, tuning::THETA.1));
+            for period in periods.iter().filter(|p| **p >= 2) {
+                candidates.push(Candidate::seasonal(t, *period, width, tuning::SEASON_RATES.0, tuning::SEASON_RATES.1));
+            }
+        }
+        let (k, h, q) = (candidates.len(), params.horizon.max(1), params.quantiles.len());
+        let (order, forget, delta) = tuning::AR;
         Self {
+            ar: ArCorrection::new(order, forget, delta, Robust::new(tuned(tuning::AR_CLIP))),
+            kept: vec![f64::NAN; h * k * h],
+            errors: vec![0.0; k * h],
+            scored: vec![0; k * h],
+            scratch: Scratch::default(),
+            kept_final: vec![f64::NAN; h * 3 * h],
+            kept_final_filled: vec![false; h],
+            final_errors: [vec![0.0; h], vec![0.0; h]],
+            final_scored: vec![0; h],
+            error_quantiles: vec![0.0; q * h],
+            quantile_scored: vec![0; h],
+            latest: Vec::new(),
             points: 0,
-            level: 0.0,
-            scale: 0.0,
-            last: 0.0,
-            profile: vec![0.0; period],
-            phase: 0,
-            pending: None,
-            history: vec![f64::NAN; period.max(1)],
-            errors,
             accuracy: AccuracyTracker::default(),
+            season_history: vec![f64::NAN; periods.first().copied().unwrap_or(1).min(4096) as usize],
+            candidates,
             params,
         }
     }
@@ -57,73 +146,203 @@ impl Forecaster {
         self
     }
 
-    /// Feeds the value of the next step.
-    pub fn update(&mut self, value: f64) {
-        if !value.is_finite() {
+    fn horizon(&self) -> usize {
+        self.params.horizon.max(1)
+    }
+
+    /// Feeds the value of the next step (non-finite values are ignored).
+    pub fn update(&mut self, y: f64) {
+        if !y.is_finite() {
             return;
         }
-        let seasonal_naive = self.history[self.phase % self.history.len()];
-        if let Some((median, lower, upper)) = self.pending.take() {
-            self.errors.observe(value - median, ERROR_RATE);
-            self.accuracy.observe(value, median, lower, upper, Some(seasonal_naive));
+        let (h, k) = (self.horizon(), self.candidates.len());
+        let t = self.points as usize;
+        self.score_kept(y, t, h, k);
+        if t >= 1 && self.kept_final_filled[t % h] {
+            let one_step = self.kept_final[(t % h) * 3 * h];
+            self.ar.observe(y - one_step);
         }
+        let phase = t % self.season_history.len();
+        let seasonal_naive = self.season_history[phase];
+        if let (Some(median), Some(row)) = (self.latest.first().copied(), self.interval_row(0)) {
+            self.accuracy.observe(y, median, row.0, row.1, Some(seasonal_naive));
+        }
+        self.season_history[phase] = y;
+        self.candidates.iter_mut().for_each(|c| c.update(y));
         self.points += 1;
-        let seasonal = self.profile.get(self.phase).copied().unwrap_or(0.0);
-        if self.points == 1 {
-            self.level = value;
-        }
-        let residual = value - self.level - seasonal;
-        let bound = 3.0 * self.scale.max(f64::EPSILON);
-        let rate = 0.2f64.max(1.0 / self.points as f64);
-        self.scale += rate * (residual.abs().min(bound) - self.scale);
-        self.level += rate * residual.clamp(-bound, bound);
-        if let Some(offset) = self.profile.get_mut(self.phase) {
-            *offset += 0.1 * (value - self.level - *offset).clamp(-bound, bound);
-        }
-        let slot = self.phase % self.history.len();
-        self.history[slot] = value;
-        self.last = value;
-        self.phase = if self.profile.is_empty() { 0 } else { (self.phase + 1) % self.profile.len() };
-        let next = self.forecast_steps(1);
-        self.pending = next.points.first().map(|row| (self.median_of(row), row[0], row[row.len() - 1]));
+        self.forecast_all(y, (t + 1) % h, h, k);
     }
 
-    fn median_of(&self, row: &[f64]) -> f64 {
-        let column = self.params.quantiles.iter().position(|q| (*q - 0.5).abs() < 1e-12).unwrap_or(0);
-        row[column]
-    }
-
-    /// Forecasts the configured horizon.
-    pub fn forecast(&self) -> Forecast {
-        self.forecast_steps(self.params.horizon)
-    }
-
-    fn forecast_steps(&self, steps: usize) -> Forecast {
-        let ready = self.readiness().is_ready();
-        let errors = self.errors.estimates();
-        let points = (1..=steps)
-            .map(|k| {
-                let center = if ready {
-                    let phase = if self.profile.is_empty() { 0 } else { (self.phase + k - 1) % self.profile.len() };
-                    self.level + self.profile.get(phase).copied().unwrap_or(0.0)
+    /// Scores every kept forecast of the value at `t`, per step.
+    fn score_kept(&mut self, y: f64, t: usize, h: usize, k: usize) {
+        for ahead in 1..=h.min(t) {
+            let slot = (t + 1 - ahead) % h;
+            let step = ahead - 1;
+            let kept = &self.kept[(slot * h + step) * k..(slot * h + step + 1) * k];
+            for (i, &forecast) in kept.iter().enumerate() {
+                if forecast.is_nan() {
+                    continue;
+                }
+                let error = (y - forecast).abs();
+                let at = step * k + i;
+                self.errors[at] = if self.scored[at] == 0 {
+                    error
                 } else {
-                    self.last
+                    self.errors[at] + tuning::ERROR_RATE * (error - self.errors[at])
                 };
-                let widen = (k as f64).sqrt();
-                let median_error = errors.get(self.median_column()).copied().unwrap_or(0.0);
-                errors.iter().map(|e| center + (e - median_error) * widen).collect()
+                self.scored[at] += 1;
+            }
+            if !self.kept_final_filled[slot] {
+                continue;
+            }
+            let base = slot * 3 * h;
+            let (combined, corrected, last) =
+                (self.kept_final[base + step], self.kept_final[base + h + step], self.kept_final[base + 2 * h + step]);
+            for (errors, forecast) in self.final_errors.iter_mut().zip([combined, corrected]) {
+                let error = (y - forecast).abs();
+                errors[step] = if self.final_scored[step] == 0 {
+                    error
+                } else {
+                    errors[step] + tuning::ERROR_RATE * (error - errors[step])
+                };
+            }
+            self.final_scored[step] += 1;
+            self.learn_quantiles(step, y - last);
+        }
+    }
+
+    fn learn_quantiles(&mut self, step: usize, error: f64) {
+        let h = self.horizon();
+        let first = self.quantile_scored[step] == 0;
+        let rate = tuning::QUANTILE_STEP * self.final_errors[0][step];
+        for (level_index, level) in self.params.quantiles.iter().enumerate() {
+            let estimate = &mut self.error_quantiles[level_index * h + step];
+            *estimate =
+                if first { 0.0 } else { *estimate + rate * (level - if error < *estimate { 1.0 } else { 0.0 }) };
+        }
+        self.quantile_scored[step] += 1;
+    }
+
+    /// Every ready candidate forecasts the horizon into slot `slot`; then the combination, its AR correction and the
+    /// final forecast are computed and kept.
+    fn forecast_all(&mut self, y: f64, slot: usize, h: usize, k: usize) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.row.resize(h, 0.0);
+        for (i, candidate) in self.candidates.iter().enumerate() {
+            if candidate.ready() {
+                candidate.forecast_into(&mut scratch.row);
+            } else {
+                scratch.row.fill(f64::NAN);
+            }
+            for (step, value) in scratch.row.iter().enumerate() {
+                self.kept[(slot * h + step) * k + i] = *value;
+            }
+        }
+        scratch.combined.clear();
+        scratch.combined.extend((0..h).map(|step| self.combine(slot, step, y, h, k)));
+        scratch.corrected.resize(h, 0.0);
+        self.ar.correct_into(&scratch.combined, &mut scratch.corrected);
+        self.latest.clear();
+        for step in 0..h {
+            let better = self.final_scored[step] >= tuning::MIN_SCORED
+                && self.final_errors[1][step] < self.final_errors[0][step];
+            self.latest.push(if better { scratch.corrected[step] } else { scratch.combined[step] });
+        }
+        let base = slot * 3 * h;
+        self.kept_final[base..base + h].copy_from_slice(&scratch.combined);
+        self.kept_final[base + h..base + 2 * h].copy_from_slice(&scratch.corrected);
+        self.kept_final[base + 2 * h..base + 3 * h].copy_from_slice(&self.latest);
+        self.kept_final_filled[slot] = true;
+        self.scratch = scratch;
+    }
+
+    /// The weighted combination of the best candidates for `step`.
+    fn combine(&self, slot: usize, step: usize, y: f64, h: usize, k: usize) -> f64 {
+        let kept = &self.kept[(slot * h + step) * k..(slot * h + step + 1) * k];
+        let forecast = |i: usize| kept[i];
+        let mut best: [(f64, usize); tuning::TOP] = [(f64::INFINITY, usize::MAX); tuning::TOP];
+        for i in 0..k {
+            let at = step * k + i;
+            if forecast(i).is_nan() || self.scored[at] < tuning::MIN_SCORED {
+                continue;
+            }
+            let entry = (self.errors[at], i);
+            // Insert keeping the list sorted by (error, index), as a stable sort would.
+            if let Some(position) = best.iter().position(|b| entry.0 < b.0) {
+                for j in (position + 1..tuning::TOP).rev() {
+                    best[j] = best[j - 1];
+                }
+                best[position] = entry;
+            }
+        }
+        if best[0].1 == usize::MAX {
+            let naive = forecast(0);
+            return if naive.is_nan() { y } else { naive };
+        }
+        let least = best[0].0;
+        if least <= 0.0 {
+            return forecast(best[0].1);
+        }
+        let (mut sum, mut weights) = (0.0, 0.0);
+        for &(error, i) in best.iter().filter(|(_, i)| *i != usize::MAX) {
+            let weight = if error > 0.0 { (least / error).powi(tuning::WEIGHT_POWER) } else { 1.0 };
+            sum += weight * forecast(i);
+            weights += weight;
+        }
+        sum / weights
+    }
+
+    /// The outermost quantiles of `step` (lower, upper), if there is a forecast.
+    fn interval_row(&self, step: usize) -> Option<(f64, f64)> {
+        let base = *self.latest.get(step)?;
+        let h = self.horizon();
+        let last = self.params.quantiles.len().checked_sub(1)?;
+        Some(((base + self.error_quantiles[step]).min(base), (base + self.error_quantiles[last * h + step]).max(base)))
+    }
+
+    /// Forecasts the configured horizon. Empty before the first value.
+    pub fn forecast(&self) -> Forecast {
+        let h = self.horizon();
+        let points = self
+            .latest
+            .iter()
+            .enumerate()
+            .map(|(step, &base)| {
+                let mut row: Vec<f64> = self
+                    .params
+                    .quantiles
+                    .iter()
+                    .enumerate()
+                    .map(|(level_index, level)| {
+                        let value = base + self.error_quantiles[level_index * h + step];
+                        if *level < 0.5 - 1e-12 {
+                            value.min(base)
+                        } else if *level > 0.5 + 1e-12 {
+                            value.max(base)
+                        } else {
+                            base
+                        }
+                    })
+                    .collect();
+                for i in 1..row.len() {
+                    row[i] = row[i].max(row[i - 1]);
+                }
+                row
             })
             .collect();
         Forecast { quantiles: self.params.quantiles.clone(), points }
     }
 
-    fn median_column(&self) -> usize {
-        self.params.quantiles.iter().position(|q| (*q - 0.5).abs() < 1e-12).unwrap_or(0)
-    }
-
-    /// History seen and needed.
+    /// History seen, and needed before the first seasonal candidate forecasts and earns weight.
     pub fn readiness(&self) -> Readiness {
-        let needed = WARM_UP.max(self.profile.len() as u64);
+        let needed = self
+            .candidates
+            .iter()
+            .filter(|c| matches!(c, Candidate::Seasonal(_)))
+            .map(Candidate::history_needed)
+            .min()
+            .unwrap_or(tuning::WARM_UP)
+            + u64::from(tuning::MIN_SCORED);
         Readiness { points: self.points, needed }
     }
 
@@ -134,6 +353,11 @@ impl Forecaster {
 
     /// Bytes of state.
     pub fn state_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + (self.profile.len() + self.history.len()) * 8 + self.params.quantiles.len() * 16
+        std::mem::size_of::<Self>()
+            + self.candidates.iter().map(|c| std::mem::size_of::<Candidate>() + c.heap_bytes()).sum::<usize>()
+            + (self.kept.len() + self.kept_final.len() + self.errors.len() + self.error_quantiles.len()) * 8
+            + (self.scored.len() + self.final_scored.len() + self.quantile_scored.len()) * 4
+            + self.season_history.len() * 8
+            + self.latest.len() * 8
     }
 }
