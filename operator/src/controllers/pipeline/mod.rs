@@ -7,3 +7,6 @@ pub mod validate;
 
 pub use build::{Children, build};
 pub use validate::{PipelineKind, ValidateError, Validated, validate};
+
+#[cfg(test)]
+mod tests;

@@ -103,13 +103,17 @@ pub fn validate(resource: &AugurResource, operator: &OperatorConfig) -> Result<V
         AugurResource::AnomalyDetector(r) => {
             (PipelineKind::AnomalyDetector, &r.spec.runtime, r.controller_owner_ref(&()), r.meta())
         }
-        AugurResource::Forecaster(r) => (PipelineKind::Forecaster, &r.spec.runtime, r.controller_owner_ref(&()), r.meta()),
+        AugurResource::Forecaster(r) => {
+            (PipelineKind::Forecaster, &r.spec.runtime, r.controller_owner_ref(&()), r.meta())
+        }
         AugurResource::LogClusterer(r) => {
             (PipelineKind::LogClusterer, &r.spec.runtime, r.controller_owner_ref(&()), r.meta())
         }
         AugurResource::AutoScalePolicy(_) => return Err(ValidateError::NotAPipeline),
     };
-    let owner = owner.ok_or(ValidateError::MissingMetadata("metadata.uid"))?;
+    let mut owner = owner.ok_or(ValidateError::MissingMetadata("metadata.uid"))?;
+    // Foreground deletion of the resource waits for its children (needs `update` on `<kind>/finalizers`).
+    owner.block_owner_deletion = Some(true);
     let namespace = meta.namespace.clone().ok_or(ValidateError::MissingMetadata("metadata.namespace"))?;
     let name = meta.name.clone().ok_or(ValidateError::MissingMetadata("metadata.name"))?;
     let config = resource.render(&context).ok_or(ValidateError::NotAPipeline)??;
