@@ -33,6 +33,8 @@ pub mod reason {
     pub const WARMING_UP: &str = "WarmingUp";
     /// Models have enough history.
     pub const MODELS_READY: &str = "ModelsReady";
+    /// The runtime Deployment cannot make progress (deadline exceeded, replica failure).
+    pub const ROLLOUT_STUCK: &str = "RolloutStuck";
     /// The source cannot be reached.
     pub const SOURCE_UNREACHABLE: &str = "SourceUnreachable";
 }

@@ -1,0 +1,137 @@
+//! The operator's part of a streaming resource's status: `observedGeneration`, the Ready / Progressing / Degraded
+//! conditions and replica counts, computed (purely) from the applied Deployment. The runtime owns the other fields
+//! (live figures, ModelReady) under its own field manager, so neither overwrites the other.
+
+use augur_crds::common::{ObservedConditions, condition_type, reason};
+use k8s_openapi::{
+    api::apps::v1::Deployment,
+    apimachinery::pkg::apis::meta::v1::{Condition, Time},
+};
+use serde::Serialize;
+
+use super::{Validated, apply::Applied};
+
+/// The status fields the operator owns.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperatorStatus {
+    /// Generation and conditions.
+    #[serde(flatten)]
+    pub observed: ObservedConditions,
+    /// Runtime pods wanted.
+    pub replicas: i32,
+    /// Runtime pods ready.
+    pub ready_replicas: i32,
+}
+
+/// A condition, keeping `lastTransitionTime` from `previous` unless the status flips.
+fn condition(
+    previous: &ObservedConditions,
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: String,
+    generation: Option<i64>,
+    now: &Time,
+) -> Condition {
+    let status = if status { "True" } else { "False" }.to_owned();
+    let last_transition_time = previous
+        .condition(type_)
+        .filter(|c| c.status == status)
+        .map(|c| c.last_transition_time.clone())
+        .unwrap_or_else(|| now.clone());
+    Condition {
+        type_: type_.into(),
+        status,
+        reason: reason.into(),
+        message,
+        observed_generation: generation,
+        last_transition_time,
+    }
+}
+
+/// Status after a successful apply.
+pub fn from_applied(
+    validated: &Validated,
+    applied: &Applied,
+    previous: &ObservedConditions,
+    generation: Option<i64>,
+    now: Time,
+) -> OperatorStatus {
+    let deployment: &Deployment = &applied.deployment;
+    let wanted = if validated.settings.paused { 0 } else { validated.settings.parallelism };
+    let status = deployment.status.clone().unwrap_or_default();
+    let ready = status.ready_replicas.unwrap_or(0);
+    let updated = status.updated_replicas.unwrap_or(0);
+    let rolled_out = status.observed_generation >= deployment.metadata.generation
+        && updated >= wanted
+        && status.replicas.unwrap_or(0) <= wanted;
+    let stuck = status.conditions.iter().flatten().find(|c| {
+        (c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
+            || (c.type_ == "ReplicaFailure" && c.status == "True")
+    });
+    let condition = |type_: &str, status: bool, reason: &str, message: String| {
+        condition(previous, type_, status, reason, message, generation, &now)
+    };
+    let conditions = if validated.settings.paused {
+        vec![
+            condition(
+                condition_type::READY,
+                false,
+                reason::PAUSED,
+                "spec.paused is true: the runtime is scaled to zero, its state kept".into(),
+            ),
+            condition(condition_type::PROGRESSING, false, reason::PAUSED, "paused".into()),
+            condition(condition_type::DEGRADED, false, reason::PAUSED, "paused".into()),
+        ]
+    } else {
+        let pods = format!("{ready}/{wanted} runtime pods ready");
+        vec![
+            condition(
+                condition_type::READY,
+                rolled_out && ready >= wanted,
+                if rolled_out && ready >= wanted { reason::RUNNING } else { reason::ROLLING_OUT },
+                pods.clone(),
+            ),
+            condition(
+                condition_type::PROGRESSING,
+                !rolled_out,
+                if rolled_out { reason::RUNNING } else { reason::ROLLING_OUT },
+                format!("{updated}/{wanted} runtime pods updated"),
+            ),
+            match stuck {
+                Some(c) => {
+                    condition(condition_type::DEGRADED, true, reason::ROLLOUT_STUCK, c.message.clone().unwrap_or(pods))
+                }
+                None => condition(condition_type::DEGRADED, false, reason::RUNNING, "no rollout problem".into()),
+            },
+        ]
+    };
+    OperatorStatus {
+        observed: ObservedConditions { observed_generation: generation, conditions },
+        replicas: wanted,
+        ready_replicas: ready,
+    }
+}
+
+/// Status of a spec the operator cannot build: Ready=False with the reason, until the spec changes.
+pub fn invalid(
+    message: String,
+    previous: &ObservedConditions,
+    generation: Option<i64>,
+    now: Time,
+) -> ObservedConditions {
+    let conditions = vec![
+        condition(previous, condition_type::READY, false, reason::INVALID_SPEC, message, generation, &now),
+        condition(
+            previous,
+            condition_type::PROGRESSING,
+            false,
+            reason::INVALID_SPEC,
+            "waiting for a valid spec".into(),
+            generation,
+            &now,
+        ),
+    ];
+    ObservedConditions { observed_generation: generation, conditions }
+}
