@@ -89,3 +89,15 @@ impl AugurResource {
         }
     }
 }
+
+macro_rules! into_resource {
+    ($($kind:ident),*) => {$(
+        impl From<$kind> for AugurResource {
+            fn from(resource: $kind) -> Self {
+                Self::$kind(resource)
+            }
+        }
+    )*};
+}
+
+into_resource!(AnomalyDetector, Forecaster, LogClusterer, AutoScalePolicy);

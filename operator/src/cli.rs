@@ -16,6 +16,25 @@ pub struct Cli {
 pub enum Command {
     /// Print every Augur CustomResourceDefinition as YAML, e.g. `augur-operator crds | kubectl apply --server-side -f -`.
     Crds,
+    /// Run the controllers against the cluster of the current kubeconfig or in-cluster service account.
+    Run(RunOptions),
+}
+
+/// Options of `augur-operator run`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunOptions {
+    /// The runtime image the operator deploys.
+    #[arg(long, env = "AUGUR_RUNTIME_IMAGE", default_value_t = crate::config::OperatorConfig::default().runtime_image)]
+    pub runtime_image: String,
+    /// Pull policy of the runtime image.
+    #[arg(long, env = "AUGUR_IMAGE_PULL_POLICY", default_value = "IfNotPresent")]
+    pub image_pull_policy: String,
+    /// Kafka brokers for resources that name none (comma-separated host:port).
+    #[arg(long, env = "AUGUR_KAFKA_BOOTSTRAP_SERVERS", value_delimiter = ',')]
+    pub kafka_bootstrap_servers: Option<Vec<String>>,
+    /// Address of `/healthz`, `/readyz` and `/metrics`.
+    #[arg(long, env = "AUGUR_HTTP_ADDRESS", default_value = "0.0.0.0:8080")]
+    pub http_address: String,
 }
 
 /// Runs a parsed command line, writing results to `out`.
@@ -27,6 +46,10 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
                 out.write_all(augur_crds::crd::to_yaml(&crd)?.as_bytes())?;
             }
             Ok(())
+        }
+        Command::Run(options) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(crate::run::run(options))
         }
     }
 }

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         // A closed pipe (`augur ... | head`) is the reader's choice, not a failure.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("augur-operator: {error:#}");
+            eprintln!("augur-operator: {}", report(&error));
             ExitCode::FAILURE
         }
     }
@@ -19,4 +19,19 @@ fn main() -> ExitCode {
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// The error and its causes, each cause once: libraries often repeat their cause inside their own message.
+fn report(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    text
 }

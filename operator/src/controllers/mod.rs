@@ -2,4 +2,5 @@
 //! streaming runtime (AnomalyDetector, Forecaster, LogClusterer): `validate -> build -> apply -> status`, where
 //! validate and build are pure.
 
+pub mod backoff;
 pub mod pipeline;

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod build;
+pub mod controller;
 pub mod reconcile;
 pub mod status;
 pub mod validate;

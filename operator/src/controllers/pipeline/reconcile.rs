@@ -29,6 +29,10 @@ pub struct Context {
     pub operator: OperatorConfig,
     /// Now.
     pub clock: Arc<dyn Fn() -> Time + Send + Sync>,
+    /// Per-object retry delays after transient failures.
+    pub backoff: Arc<std::sync::Mutex<crate::controllers::backoff::Backoff>>,
+    /// Reconcile counts and durations.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// How a reconciliation ended.

@@ -26,7 +26,13 @@ fn resource(file: &str, mutate: impl FnOnce(&mut Value)) -> AugurResource {
 
 fn context(client: Client) -> Context {
     let now = Time(k8s_openapi::jiff::Timestamp::from_second(1_800_000_000).unwrap_or_default());
-    Context { client, operator: OperatorConfig::default(), clock: Arc::new(move || now.clone()) }
+    Context {
+        client,
+        operator: OperatorConfig::default(),
+        clock: Arc::new(move || now.clone()),
+        backoff: Arc::default(),
+        metrics: Arc::default(),
+    }
 }
 
 /// One expected request: method, path, and what the server answers (the applied body, possibly edited).

@@ -1,0 +1,111 @@
+//! `augur-operator run`: connects, checks that the CRDs are installed, serves health and metrics, and runs the three
+//! streaming controllers until SIGTERM or Ctrl-C, when they finish in-flight reconciles and stop.
+
+use std::sync::{Arc, atomic::Ordering};
+
+use anyhow::{Context as _, bail};
+use augur_crds::{AnomalyDetector, Forecaster, LogClusterer};
+use k8s_openapi::{apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition, jiff::Timestamp};
+use kube::{Api, Client};
+
+use crate::{
+    cli::RunOptions,
+    config::OperatorConfig,
+    controllers::pipeline::{Context, controller},
+    health::Health,
+};
+
+/// Runs the operator.
+pub async fn run(options: RunOptions) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,kube=warn".into()),
+        )
+        .init();
+    let client =
+        Client::try_default().await.context("cannot reach the Kubernetes API (no kubeconfig or in-cluster config)")?;
+    check_crds(&client).await?;
+    let health = Health::default();
+    let listener = tokio::net::TcpListener::bind(&options.http_address)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.http_address))?;
+    tokio::spawn(health.clone().serve(listener));
+
+    let context = Context {
+        client,
+        operator: OperatorConfig {
+            runtime_image: options.runtime_image,
+            image_pull_policy: options.image_pull_policy,
+            default_bootstrap_servers: options.kafka_bootstrap_servers,
+        },
+        clock: Arc::new(|| k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now())),
+        backoff: Arc::default(),
+        metrics: health.metrics.clone(),
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let signal = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    tracing::info!(address = %options.http_address, "controllers starting");
+    health.ready.store(true, Ordering::SeqCst);
+    let controllers = async {
+        tokio::join!(
+            controller::run::<AnomalyDetector>(context.clone(), signal(stopped.clone())),
+            controller::run::<Forecaster>(context.clone(), signal(stopped.clone())),
+            controller::run::<LogClusterer>(context.clone(), signal(stopped.clone())),
+        );
+    };
+    tokio::select! {
+        () = controllers => {}
+        () = shutdown_signal() => {
+            tracing::info!("shutting down: finishing in-flight reconciles");
+            health.ready.store(false, Ordering::SeqCst);
+            let _ = stop.send(true);
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// Fails with instructions when the CRDs are missing.
+async fn check_crds(client: &Client) -> anyhow::Result<()> {
+    let definitions: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let mut missing = Vec::new();
+    for (_, crd) in augur_crds::crd::all() {
+        let name = crd.metadata.name.unwrap_or_default();
+        match definitions.get_opt(&name).await {
+            Ok(Some(_)) => {}
+            Ok(None) => missing.push(name),
+            Err(error) => return Err(error).with_context(|| format!("cannot read CustomResourceDefinition {name}")),
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "the Augur CRDs are not installed ({}): install the Helm chart, or run \\
+             `augur-operator crds | kubectl apply --server-side -f -`",
+            missing.join(", ")
+        );
+    }
+    Ok(())
+}
