@@ -87,6 +87,15 @@ pub enum BenchCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Mine templates from loghub's 2k samples (`DIR/<System>/<System>_2k.log_structured.csv`, Content column).
+    Loghub {
+        /// The corpus, e.g. ../shared/bench/loghub2k.
+        #[arg(long)]
+        data: PathBuf,
+        /// Where to write `<System>.csv` predictions.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Single-threaded speed and state size of a model.
     #[command(subcommand)]
     Speed(SpeedCommand),
@@ -107,6 +116,12 @@ pub enum SpeedCommand {
         #[arg(long, default_value_t = 1000)]
         points_per_series: usize,
     },
+    /// The default log miner over a file of log lines, repeated to at least 300,000 lines.
+    Logs {
+        /// The log file.
+        #[arg(long)]
+        input: PathBuf,
+    },
 }
 
 /// Runs a parsed command line, writing results to `out`.
@@ -123,11 +138,15 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
             let protocol = bench::forecast::Protocol { horizon, season, origins, step };
             bench::forecast::run(&data, &protocol, &target, out).map(|_| ())
         }
+        Command::Bench(BenchCommand::Loghub { data, out: target }) => {
+            bench::loghub::run(&data, &target, out).map(|_| ())
+        }
         Command::Bench(BenchCommand::Speed(SpeedCommand::Anomaly { points_per_series })) => {
             Ok(bench::speed::anomaly(points_per_series, out)?)
         }
         Command::Bench(BenchCommand::Speed(SpeedCommand::Forecast { points_per_series })) => {
             Ok(bench::speed::forecast(points_per_series, out)?)
         }
+        Command::Bench(BenchCommand::Speed(SpeedCommand::Logs { input })) => bench::speed::logs(&input, out),
     }
 }

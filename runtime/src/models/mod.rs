@@ -4,6 +4,7 @@
 pub mod anomaly;
 pub mod forecast;
 pub mod keyed;
+pub mod logs;
 
 use crate::time::Millis;
 

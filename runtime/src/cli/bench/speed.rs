@@ -98,3 +98,35 @@ pub fn forecast(points_per_series: usize, out: &mut impl std::io::Write) -> std:
     writeln!(out, "state_bytes_per_series={state_bytes}")?;
     Ok(())
 }
+
+/// Runs the default miner over `input`, repeated to at least 300,000 lines, on one thread, and prints the figures.
+pub fn logs(input: &std::path::Path, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(input).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", input.display()))?;
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() {
+        anyhow::bail!("{} has no lines", input.display());
+    }
+    let repeats = 300_000usize.div_ceil(lines.len());
+    let mut miner = crate::models::logs::Miner::new(crate::models::logs::MinerSettings::default());
+    let started = Instant::now();
+    for _ in 0..repeats {
+        for line in &lines {
+            black_box(miner.add(line));
+        }
+    }
+    let total = repeats * lines.len();
+    let lines_per_sec = total as f64 / started.elapsed().as_secs_f64();
+    writeln!(out, "lines={total}")?;
+    writeln!(out, "templates={}", miner.templates())?;
+    writeln!(out, "lines_per_sec={lines_per_sec:.0}")?;
+    writeln!(out, "peak_rss_bytes={}", peak_rss_bytes().unwrap_or(0))?;
+    Ok(())
+}
+
+/// The process's peak resident set (Linux `VmHWM`).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kilobytes * 1024)
+}
