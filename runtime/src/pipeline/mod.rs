@@ -14,9 +14,12 @@ use std::future::Future;
 pub use shutdown::Shutdown;
 use tokio::sync::mpsc;
 
+use std::sync::Arc;
+
 use crate::{
     record::{Batch, DeadLetter, Position},
     sources::{Source, SourceError},
+    time::{Clock, SystemClock},
 };
 
 /// Turns inputs into outputs; owns the per-series state.
@@ -98,15 +101,17 @@ pub enum PipelineError {
 }
 
 /// Tuning of a run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct RunSettings {
     /// Batches in flight between source and processor.
     pub channel_capacity: usize,
+    /// Wall-clock time, for the run's rates (injected, so tests need not wait).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for RunSettings {
     fn default() -> Self {
-        Self { channel_capacity: 8 }
+        Self { channel_capacity: 8, clock: Arc::new(SystemClock) }
     }
 }
 
@@ -121,6 +126,15 @@ pub struct RunReport {
     pub outputs: u64,
     /// Last committed position.
     pub committed: Option<(i32, i64)>,
+    /// Wall-clock milliseconds since the run started.
+    pub elapsed_ms: i64,
+}
+
+impl RunReport {
+    /// Records processed per second of wall-clock time so far.
+    pub fn records_per_second(&self) -> f64 {
+        if self.elapsed_ms <= 0 { 0.0 } else { self.records as f64 * 1000.0 / self.elapsed_ms as f64 }
+    }
 }
 
 /// A message from the source task: a batch and the source's progress after it.
@@ -161,6 +175,7 @@ where
         outcome
     });
 
+    let started = settings.clock.now();
     let mut report = RunReport::default();
     let mut outputs = Vec::new();
     let mut failures = Vec::new();
@@ -184,6 +199,7 @@ where
             sink.flush().await?;
             dead_letters.flush().await?;
             report.committed = Some((batch.end.partition, batch.end.offset));
+            report.elapsed_ms = settings.clock.now() - started;
             // The source task may already be closing; a lost commit is replayed at-least-once, never skipped.
             let _ = commits_tx.send(batch.end);
             on_progress(&report, progress);

@@ -121,7 +121,7 @@ fn every_record_is_processed_in_order_and_dead_letters_are_kept() {
         let expected: Vec<u64> = (0..50).filter(|i| !(i % 7 == 0 && i % 2 == 1)).map(|i| i * 2).collect();
         assert_eq!(sink.items, expected);
         assert_eq!(dead.items.len(), 4, "7, 21, 35 and 49 fail to decode");
-        assert_eq!(report, RunReport { records: 46, dead_letters: 4, outputs: 46, committed: Some((0, 50)) });
+        assert_eq!((report.records, report.dead_letters, report.outputs, report.committed), (46, 4, 46, Some((0, 50))));
         let offsets: Vec<i64> = commits.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|p| p.offset).collect();
         assert_eq!(offsets, [10, 20, 30, 40, 50], "every batch is committed, in order, after its flush");
         assert!(sink.closed && dead.closed);
@@ -137,7 +137,7 @@ fn a_stalled_sink_stops_the_source_after_the_channel_fills() {
         let gate = Arc::new(Semaphore::new(0));
         let mut sink = Collector { gate: Some(gate.clone()), ..Collector::default() };
         let shutdown = Shutdown::new();
-        let settings = RunSettings { channel_capacity: 3 };
+        let settings = RunSettings { channel_capacity: 3, ..RunSettings::default() };
         let stop = shutdown.clone();
         let mut dead = Collector::default();
         let mut processor = Doubler;
@@ -182,5 +182,33 @@ fn shutdown_drains_in_flight_batches_commits_and_closes() {
         let last = commits.lock().unwrap_or_else(|e| e.into_inner()).last().map(|p| p.offset);
         assert_eq!(last.map(|offset| (0, offset)), report.committed, "the last processed batch is committed");
         assert_eq!(closed.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn rates_come_from_the_injected_clock() {
+    runtime().block_on(async {
+        let clock = crate::time::ManualClock::new(1_000_000);
+        let ticking = clock.clone();
+        let settings = RunSettings { clock: Arc::new(clock), ..RunSettings::default() };
+        let (mut sink, mut dead) = (Collector::default(), Collector::default());
+        let mut processor = Doubler;
+        let report = run(
+            CountingSource::new(Some(4)),
+            &mut processor,
+            &mut sink,
+            &mut dead,
+            Shutdown::new(),
+            settings,
+            |_, _| {
+                // Each processed batch takes half a second of (manual) wall-clock time.
+                ticking.advance(500);
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        // The report is taken before the progress callback of the last batch advances the clock.
+        assert_eq!(report.elapsed_ms, 1_500);
+        assert!((report.records_per_second() - report.records as f64 / 1.5).abs() < 1e-9);
     });
 }
