@@ -95,6 +95,9 @@ pub enum BenchCommand {
         /// Where to write `<System>.csv` predictions.
         #[arg(long)]
         out: PathBuf,
+        /// Feed whole raw lines (`<System>_2k.log`), separating headers by the generic rule.
+        #[arg(long)]
+        raw: bool,
     },
     /// Single-threaded speed and state size of a model.
     #[command(subcommand)]
@@ -138,8 +141,8 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
             let protocol = bench::forecast::Protocol { horizon, season, origins, step };
             bench::forecast::run(&data, &protocol, &target, out).map(|_| ())
         }
-        Command::Bench(BenchCommand::Loghub { data, out: target }) => {
-            bench::loghub::run(&data, &target, out).map(|_| ())
+        Command::Bench(BenchCommand::Loghub { data, out: target, raw }) => {
+            bench::loghub::run(&data, &target, raw, out).map(|_| ())
         }
         Command::Bench(BenchCommand::Speed(SpeedCommand::Anomaly { points_per_series })) => {
             Ok(bench::speed::anomaly(points_per_series, out)?)

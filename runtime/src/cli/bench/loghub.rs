@@ -1,16 +1,17 @@
 //! `augur bench loghub --data DIR --out OUT`: mines templates from each system's Content column (the published
 //! protocol) with ONE default configuration, and writes `OUT/<System>.csv` with `LineId,ClusterId,Template` for the
 //! loghub grouping-accuracy scorer. Each line's cluster is the id it got on arrival, resolved through the
-//! generalisations that followed (as a consumer of the template events would).
+//! generalisations that followed (as a consumer of the template events would). `--raw` feeds the whole raw lines
+//! (`<System>_2k.log`) instead, with the header separated by the generic rule of `models::logs::content`.
 
 use std::{fmt::Write as _, path::Path};
 
 use anyhow::{Context, bail};
 
-use crate::models::logs::{Miner, MinerSettings};
+use crate::models::logs::{Miner, MinerSettings, content};
 
 /// Runs the benchmark; returns (systems, lines).
-pub fn run(data: &Path, out: &Path, report: &mut impl std::io::Write) -> anyhow::Result<(usize, usize)> {
+pub fn run(data: &Path, out: &Path, raw: bool, report: &mut impl std::io::Write) -> anyhow::Result<(usize, usize)> {
     let mut systems: Vec<_> = std::fs::read_dir(data)
         .with_context(|| format!("cannot read {}", data.display()))?
         .flatten()
@@ -29,19 +30,10 @@ pub fn run(data: &Path, out: &Path, report: &mut impl std::io::Write) -> anyhow:
     let started = std::time::Instant::now();
     let mut total = 0;
     for (name, file) in &systems {
-        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let rows = parse_csv(&text);
-        let header = rows.first().cloned().unwrap_or_default();
-        let column = |wanted: &str| header.iter().position(|h| h == wanted);
-        let (Some(line_id), Some(content)) = (column("LineId"), column("Content")) else {
-            bail!("{} has no LineId and Content columns", file.display());
-        };
+        let lines = if raw { raw_lines(data, name)? } else { content_lines(file)? };
         let mut miner = Miner::new(MinerSettings::default());
-        let assigned: Vec<(String, u64)> = rows[1..]
-            .iter()
-            .filter(|row| row.len() > content.max(line_id))
-            .map(|row| (row[line_id].clone(), miner.add(&row[content])))
-            .collect();
+        let assigned: Vec<(String, u64)> =
+            lines.iter().map(|(id, line)| (id.clone(), miner.add(if raw { content(line) } else { line }))).collect();
         let mut csv = String::from("LineId,ClusterId,Template\n");
         for (id, template) in &assigned {
             let resolved = miner.resolve(*template);
@@ -65,6 +57,30 @@ pub fn run(data: &Path, out: &Path, report: &mut impl std::io::Write) -> anyhow:
         out.display()
     )?;
     Ok((systems.len(), total))
+}
+
+/// `(LineId, Content)` of a structured CSV.
+fn content_lines(file: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let rows = parse_csv(&text);
+    let header = rows.first().cloned().unwrap_or_default();
+    let column = |wanted: &str| header.iter().position(|h| h == wanted);
+    let (Some(line_id), Some(content)) = (column("LineId"), column("Content")) else {
+        bail!("{} has no LineId and Content columns", file.display());
+    };
+    Ok(rows[1..]
+        .iter()
+        .filter(|row| row.len() > content.max(line_id))
+        .map(|row| (row[line_id].clone(), row[content].clone()))
+        .collect())
+}
+
+/// `(line number, line)` of a system's raw log, numbered from 1 like the structured CSV's LineId.
+fn raw_lines(data: &Path, system: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let path = data.join(system).join(format!("{system}_2k.log"));
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(text.split_terminator('\n').enumerate().map(|(i, line)| ((i + 1).to_string(), line.to_owned())).collect())
 }
 
 /// Rows of an RFC 4180 CSV: fields may be quoted, with `""` for a quote and newlines inside quotes.
