@@ -35,6 +35,15 @@ pub struct RunOptions {
     /// Address of `/healthz`, `/readyz` and `/metrics`.
     #[arg(long, env = "AUGUR_HTTP_ADDRESS", default_value = "0.0.0.0:8080")]
     pub http_address: String,
+    /// Namespace of the leader-election Lease (the operator's own namespace).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub lease_namespace: String,
+    /// This replica's identity in the election (its pod name).
+    #[arg(long, env = "POD_NAME", default_value = "augur-operator")]
+    pub identity: String,
+    /// Run without leader election (a single replica only).
+    #[arg(long)]
+    pub no_leader_election: bool,
 }
 
 /// Runs a parsed command line, writing results to `out`.

@@ -13,6 +13,7 @@ use crate::{
     config::OperatorConfig,
     controllers::pipeline::{Context, controller},
     health::Health,
+    leader::{LEASE_DURATION, LeaseLock, RENEW_EVERY},
 };
 
 /// Runs the operator.
@@ -42,6 +43,11 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         backoff: Arc::default(),
         metrics: health.metrics.clone(),
     };
+    if !options.no_leader_election {
+        let lock = LeaseLock::new(context.client.clone(), &options.lease_namespace, LEASE_NAME, &options.identity);
+        wait_for_leadership(&lock).await;
+        tokio::spawn(keep_leadership(lock));
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let signal = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;
@@ -64,6 +70,45 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Name of the leader-election Lease.
+const LEASE_NAME: &str = "augur-operator";
+
+/// Blocks until this replica leads.
+async fn wait_for_leadership(lock: &LeaseLock) {
+    loop {
+        match lock.try_acquire_or_renew(Timestamp::now()).await {
+            Ok(true) => {
+                tracing::info!("elected leader");
+                return;
+            }
+            Ok(false) => tracing::debug!("another replica leads; waiting"),
+            Err(error) => tracing::warn!(error = %error, "leader election failed; retrying"),
+        }
+        tokio::time::sleep(RENEW_EVERY).await;
+    }
+}
+
+/// Renews the Lease; if it is lost (another replica took it, or renewals failed for a whole lease duration) the
+/// process exits so that its replacement contends again with a clean state.
+async fn keep_leadership(lock: LeaseLock) {
+    let mut last_renewed = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        match lock.try_acquire_or_renew(Timestamp::now()).await {
+            Ok(true) => last_renewed = std::time::Instant::now(),
+            Ok(false) => {
+                tracing::error!("leadership lost to another replica; exiting");
+                std::process::exit(1);
+            }
+            Err(error) if last_renewed.elapsed() > LEASE_DURATION => {
+                tracing::error!(error = %error, "could not renew leadership within the lease duration; exiting");
+                std::process::exit(1);
+            }
+            Err(error) => tracing::warn!(error = %error, "lease renewal failed; retrying"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
