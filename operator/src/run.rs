@@ -6,7 +6,10 @@ use std::sync::{Arc, atomic::Ordering};
 use anyhow::{Context as _, bail};
 use augur_crds::{AnomalyDetector, Forecaster, LogClusterer};
 use k8s_openapi::{apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition, jiff::Timestamp};
-use kube::{Api, Client};
+use kube::{
+    Api, Client,
+    runtime::events::{Recorder, Reporter},
+};
 
 use crate::{
     cli::RunOptions,
@@ -33,7 +36,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
     tokio::spawn(health.clone().serve(listener));
 
     let context = Context {
-        client,
+        client: client.clone(),
         operator: OperatorConfig {
             runtime_image: options.runtime_image,
             image_pull_policy: options.image_pull_policy,
@@ -42,6 +45,10 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         clock: Arc::new(|| k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now())),
         backoff: Arc::default(),
         metrics: health.metrics.clone(),
+        events: Some(Recorder::new(
+            client.clone(),
+            Reporter { controller: "augur-operator".into(), instance: Some(options.identity.clone()) },
+        )),
     };
     if !options.no_leader_election {
         let lock = LeaseLock::new(context.client.clone(), &options.lease_namespace, LEASE_NAME, &options.identity);

@@ -91,11 +91,10 @@ where
     }
 }
 
-fn error_policy<K: Resource<DynamicType = ()>>(
-    guard: Arc<DeserializeGuard<K>>,
-    error: &ControllerError,
-    context: Arc<Context>,
-) -> Action {
+fn error_policy<K>(guard: Arc<DeserializeGuard<K>>, error: &ControllerError, context: Arc<Context>) -> Action
+where
+    K: Resource<DynamicType = ()> + Clone + Into<AugurResource> + Send + Sync + 'static,
+{
     let object_key = match &guard.0 {
         Ok(resource) => key(resource),
         Err(invalid) => format!(
@@ -107,5 +106,20 @@ fn error_policy<K: Resource<DynamicType = ()>>(
     let ControllerError::Reconcile(inner) = error;
     let delay = context.backoff.lock().unwrap_or_else(|e| e.into_inner()).failed(&object_key);
     tracing::warn!(object = %object_key, category = inner.category(), error = %error, retry_in_s = delay.as_secs(), "reconcile failed");
+    if let Ok(resource) = &guard.0 {
+        // The error policy is synchronous; the Warning Event goes out on its own task.
+        let resource: AugurResource = K::clone(resource).into();
+        let (category, message) = (inner.category(), error.to_string());
+        tokio::spawn(async move {
+            super::reconcile::publish(
+                &context,
+                &resource,
+                kube::runtime::events::EventType::Warning,
+                category,
+                message,
+            )
+            .await;
+        });
+    }
     Action::requeue(delay)
 }

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use augur_crds::{AugurResource, common::ObservedConditions};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::{api::core::v1::ObjectReference, apimachinery::pkg::apis::meta::v1::Time};
 use kube::{
-    Api, Client, ResourceExt,
+    Api, Client, Resource, ResourceExt,
     api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams},
+    runtime::events::{Event, EventType, Recorder},
 };
 use serde::Serialize;
 use serde_json::json;
@@ -33,6 +34,28 @@ pub struct Context {
     pub backoff: Arc<std::sync::Mutex<crate::controllers::backoff::Backoff>>,
     /// Reconcile counts and durations.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Publishes Events on the resources (none in tests that assert the exact API calls).
+    pub events: Option<Recorder>,
+}
+
+/// A reference to `resource` for Events.
+pub fn object_reference(resource: &AugurResource) -> ObjectReference {
+    match resource {
+        AugurResource::AnomalyDetector(r) => r.object_ref(&()),
+        AugurResource::Forecaster(r) => r.object_ref(&()),
+        AugurResource::LogClusterer(r) => r.object_ref(&()),
+        AugurResource::AutoScalePolicy(r) => r.object_ref(&()),
+    }
+}
+
+/// Publishes an Event about `resource`; failures are logged, never fatal (Events are best effort).
+pub async fn publish(context: &Context, resource: &AugurResource, type_: EventType, reason: &str, note: String) {
+    let Some(recorder) = &context.events else { return };
+    let event =
+        Event { type_, reason: reason.to_owned(), note: Some(note), action: "Reconcile".into(), secondary: None };
+    if let Err(error) = recorder.publish(&event, &object_reference(resource)).await {
+        tracing::debug!(error = %error, "could not publish an Event");
+    }
 }
 
 /// How a reconciliation ended.
@@ -140,5 +163,10 @@ pub async fn reconcile(resource: &AugurResource, context: &Context) -> Result<Ou
     let applied = apply(&context.client, &children, &manager).await?;
     let status = status::from_applied(&validated, &applied, &previous, generation, now);
     patch_status(&context.client, resource, &manager, &status).await?;
+    let ready = status.observed.condition(augur_crds::common::condition_type::READY);
+    let was = previous.condition(augur_crds::common::condition_type::READY);
+    if let Some(ready) = ready.filter(|r| was.is_none_or(|w| w.status != r.status || w.reason != r.reason)) {
+        publish(context, resource, EventType::Normal, &ready.reason, ready.message.clone()).await;
+    }
     Ok(Outcome::Applied)
 }

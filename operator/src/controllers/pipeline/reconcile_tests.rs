@@ -32,6 +32,7 @@ fn context(client: Client) -> Context {
         clock: Arc::new(move || now.clone()),
         backoff: Arc::default(),
         metrics: Arc::default(),
+        events: None,
     }
 }
 
@@ -53,14 +54,16 @@ async fn serve(mut handle: Handle, script: Vec<Expect>, manager: &'static str) -
         let (request, send) = handle.next_request().await.unwrap_or_else(|| panic!("no request for {}", step.path));
         assert_eq!(request.method(), step.method, "{}", step.path);
         assert_eq!(request.uri().path(), step.path);
-        let query = request.uri().query().unwrap_or_default().to_owned();
-        assert!(
-            query.contains(&format!("fieldManager={manager}")) && query.contains("force=true"),
-            "{} ?{query}",
-            step.path
-        );
-        let content_type = request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        assert_eq!(content_type, "application/apply-patch+yaml", "server-side apply for {}", step.path);
+        if step.method == Method::PATCH {
+            let query = request.uri().query().unwrap_or_default().to_owned();
+            assert!(
+                query.contains(&format!("fieldManager={manager}")) && query.contains("force=true"),
+                "{} ?{query}",
+                step.path
+            );
+            let content_type = request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            assert_eq!(content_type, "application/apply-patch+yaml", "server-side apply for {}", step.path);
+        }
         let bytes = request.into_body().collect_bytes().await.unwrap_or_default();
         let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
         bodies.push(body.clone());
@@ -181,4 +184,30 @@ async fn an_api_failure_is_returned_for_a_retry() {
     let error = reconcile(&resource("anomaly-detector.yaml", |_| {}), &context(client)).await.err();
     server.await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(error.as_ref().map(ReconcileError::category), Some("ApplyFailed"), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_ready_transition_is_published_as_an_event() {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(service, "default");
+    let mut script = children_script(
+        "shop",
+        "service-metrics-ad",
+        json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2}),
+    );
+    script.push(expect(
+        Method::PATCH,
+        "/apis/augur.dev/v1alpha1/namespaces/shop/anomalydetectors/service-metrics/status",
+    ));
+    script.push(expect(Method::POST, "/apis/events.k8s.io/v1/namespaces/shop/events"));
+    let server = tokio::spawn(serve(handle, script, "augur-anomalydetector"));
+    let reporter = kube::runtime::events::Reporter { controller: "augur-operator".into(), instance: None };
+    let mut context = context(client.clone());
+    context.events = Some(kube::runtime::events::Recorder::new(client, reporter));
+    reconcile(&resource("anomaly-detector.yaml", |_| {}), &context).await.unwrap_or_else(|e| panic!("{e}"));
+    let bodies = server.await.unwrap_or_else(|e| panic!("{e}"));
+    let event = &bodies[7];
+    assert_eq!((event["type"].clone(), event["reason"].clone()), (json!("Normal"), json!("Running")));
+    assert_eq!(event["regarding"]["name"], "service-metrics");
+    assert_eq!(event["note"], "2/2 runtime pods ready");
 }
