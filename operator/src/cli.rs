@@ -18,6 +18,23 @@ pub enum Command {
     Crds,
     /// Run the controllers against the cluster of the current kubeconfig or in-cluster service account.
     Run(RunOptions),
+    /// Benchmarks that print their figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// The operator's benchmarks.
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Reconcile many AnomalyDetectors against an in-process API server; print time and peak memory.
+    Reconcile {
+        /// How many resources.
+        #[arg(long, default_value_t = 500)]
+        resources: usize,
+        /// Reconciles in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
 }
 
 /// Options of `augur-operator run`.
@@ -59,6 +76,10 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
         Command::Run(options) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(crate::run::run(options))
+        }
+        Command::Bench(BenchCommand::Reconcile { resources, concurrency }) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(crate::bench::reconcile_many(resources, concurrency, out))
         }
     }
 }

@@ -6,6 +6,7 @@
 //! cluster; apply and status run against a mocked API in tests. `augur-operator run` runs the watch loops with
 //! health and metrics endpoints, behind Lease leader election.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod controllers;
