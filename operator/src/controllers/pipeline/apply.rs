@@ -48,6 +48,52 @@ where
     })
 }
 
+/// Deletes objects of kind `K` that carry this resource's labels but are not among `keep`.
+async fn remove_orphans<K>(client: &Client, namespace: &str, selector: &str, keep: &[&str]) -> Result<(), ApplyError>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    let kind = std::any::type_name::<K>().rsplit("::").next().unwrap_or("object");
+    let listed = api.list(&kube::api::ListParams::default().labels(selector)).await.map_err(|error| ApplyError {
+        kind,
+        name: selector.to_owned(),
+        error,
+    })?;
+    for orphan in listed.items.iter().map(ResourceExt::name_any).filter(|name| !keep.contains(&name.as_str())) {
+        tracing::info!(kind, name = %orphan, "removing orphaned child");
+        match api.delete(&orphan, &kube::api::DeleteParams::background()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.is_not_found() => {}
+            Err(error) => return Err(ApplyError { kind, name: orphan, error }),
+        }
+    }
+    Ok(())
+}
+
+/// Removes children of a previous build that the current one no longer names (found by the stable labels).
+pub async fn remove_orphaned_children(client: &Client, children: &Children) -> Result<(), ApplyError> {
+    let namespace = children.deployment.namespace().unwrap_or_default();
+    let labels = children.deployment.labels();
+    let selector: String =
+        ["app.kubernetes.io/managed-by", "app.kubernetes.io/instance", "app.kubernetes.io/component"]
+            .iter()
+            .filter_map(|key| labels.get(*key).map(|value| format!("{key}={value}")))
+            .collect::<Vec<_>>()
+            .join(",");
+    let name = children.deployment.name_any();
+    let config = children.config_map.name_any();
+    remove_orphans::<k8s_openapi::api::core::v1::ServiceAccount>(client, &namespace, &selector, &[&name]).await?;
+    remove_orphans::<k8s_openapi::api::rbac::v1::Role>(client, &namespace, &selector, &[&name]).await?;
+    remove_orphans::<k8s_openapi::api::rbac::v1::RoleBinding>(client, &namespace, &selector, &[&name]).await?;
+    remove_orphans::<k8s_openapi::api::core::v1::ConfigMap>(client, &namespace, &selector, &[&config]).await?;
+    remove_orphans::<k8s_openapi::api::core::v1::Service>(client, &namespace, &selector, &[&name]).await?;
+    remove_orphans::<Deployment>(client, &namespace, &selector, &[&name]).await
+}
+
 /// Applies every child under `manager`.
 pub async fn apply(client: &Client, children: &Children, manager: &str) -> Result<Applied, ApplyError> {
     apply_one(client, &children.service_account, manager).await?;

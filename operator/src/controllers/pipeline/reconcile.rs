@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{
-    apply::{ApplyError, apply},
+    apply::{ApplyError, apply, remove_orphaned_children},
     build::{BuildError, build},
     status,
     validate::validate,
@@ -161,6 +161,7 @@ pub async fn reconcile(resource: &AugurResource, context: &Context) -> Result<Ou
     };
     let children = build(&validated, &context.operator)?;
     let applied = apply(&context.client, &children, &manager).await?;
+    remove_orphaned_children(&context.client, &children).await?;
     let status = status::from_applied(&validated, &applied, &previous, generation, now);
     patch_status(&context.client, resource, &manager, &status).await?;
     let ready = status.observed.condition(augur_crds::common::condition_type::READY);

@@ -92,6 +92,33 @@ fn children_script(namespace: &str, name: &str, deployment_status: Value) -> Vec
             }),
         },
     ]
+    .into_iter()
+    .chain(orphan_lists(namespace, &[]))
+    .collect()
+}
+
+/// The label-selected LISTs that look for orphaned children; `config_maps` are returned for the ConfigMap list.
+fn orphan_lists(namespace: &str, config_maps: &[&str]) -> Vec<Expect> {
+    let core = format!("/api/v1/namespaces/{namespace}");
+    let rbac = format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}");
+    let empty = |path: String| Expect {
+        method: Method::GET,
+        path,
+        respond: Box::new(|_| json!({"metadata": {}, "items": []})),
+    };
+    let items: Vec<Value> = config_maps.iter().map(|name| json!({"metadata": {"name": name}})).collect();
+    vec![
+        empty(format!("{core}/serviceaccounts")),
+        empty(format!("{rbac}/roles")),
+        empty(format!("{rbac}/rolebindings")),
+        Expect {
+            method: Method::GET,
+            path: format!("{core}/configmaps"),
+            respond: Box::new(move |_| json!({"metadata": {}, "items": items})),
+        },
+        empty(format!("{core}/services")),
+        empty(format!("/apis/apps/v1/namespaces/{namespace}/deployments")),
+    ]
 }
 
 fn condition<'a>(status: &'a Value, type_: &str) -> &'a Value {
@@ -116,7 +143,7 @@ async fn applies_every_child_then_reports_ready_from_the_deployment() {
     let outcome = reconcile(&resource("anomaly-detector.yaml", |_| {}), &context(client)).await;
     assert_eq!(outcome.unwrap_or_else(|e| panic!("{e}")), Outcome::Applied);
     let bodies = server.await.unwrap_or_else(|e| panic!("{e}"));
-    let status = &bodies[6]["status"];
+    let status = &bodies[12]["status"];
     assert_eq!(status["observedGeneration"], 3);
     assert_eq!((status["replicas"].clone(), status["readyReplicas"].clone()), (json!(2), json!(2)));
     assert_eq!(condition(status, "Ready")["status"], "True");
@@ -145,7 +172,7 @@ async fn a_rollout_in_progress_is_progressing_not_ready_and_keeps_unchanged_tran
     });
     reconcile(&forecaster, &context(client)).await.unwrap_or_else(|e| panic!("{e}"));
     let bodies = server.await.unwrap_or_else(|e| panic!("{e}"));
-    let status = &bodies[6]["status"];
+    let status = &bodies[12]["status"];
     assert_eq!(condition(status, "Ready")["status"], "False");
     assert_eq!(condition(status, "Ready")["message"], "1/2 runtime pods ready");
     assert_eq!(condition(status, "Ready")["lastTransitionTime"], "2026-01-01T00:00:00Z", "still False: time kept");
@@ -206,8 +233,28 @@ async fn a_ready_transition_is_published_as_an_event() {
     context.events = Some(kube::runtime::events::Recorder::new(client, reporter));
     reconcile(&resource("anomaly-detector.yaml", |_| {}), &context).await.unwrap_or_else(|e| panic!("{e}"));
     let bodies = server.await.unwrap_or_else(|e| panic!("{e}"));
-    let event = &bodies[7];
+    let event = &bodies[13];
     assert_eq!((event["type"].clone(), event["reason"].clone()), (json!("Normal"), json!("Running")));
     assert_eq!(event["regarding"]["name"], "service-metrics");
     assert_eq!(event["note"], "2/2 runtime pods ready");
+}
+
+#[tokio::test]
+async fn children_of_an_earlier_build_are_removed_by_label() {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(service, "default");
+    let ready = json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2});
+    let mut script: Vec<Expect> = children_script("shop", "service-metrics-ad", ready).into_iter().take(6).collect();
+    let lists = orphan_lists("shop", &["service-metrics-ad-config", "service-metrics-config"]);
+    let mut lists = lists.into_iter();
+    script.extend(lists.by_ref().take(4));
+    script.push(expect(Method::DELETE, "/api/v1/namespaces/shop/configmaps/service-metrics-config"));
+    script.extend(lists);
+    script.push(expect(
+        Method::PATCH,
+        "/apis/augur.dev/v1alpha1/namespaces/shop/anomalydetectors/service-metrics/status",
+    ));
+    let server = tokio::spawn(serve(handle, script, "augur-anomalydetector"));
+    reconcile(&resource("anomaly-detector.yaml", |_| {}), &context(client)).await.unwrap_or_else(|e| panic!("{e}"));
+    server.await.unwrap_or_else(|e| panic!("{e}"));
 }
