@@ -121,6 +121,19 @@ fn orphan_lists(namespace: &str, config_maps: &[&str]) -> Vec<Expect> {
     ]
 }
 
+/// The calls of reconciling the AnomalyDetector example whose Deployment reports ready: its children, the orphan
+/// checks and the status patch, then `then`.
+fn ready_detector_script(then: Vec<Expect>) -> Vec<Expect> {
+    let ready = json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2});
+    let mut script = children_script("shop", "service-metrics-ad", ready);
+    script.push(expect(
+        Method::PATCH,
+        "/apis/augur.dev/v1alpha1/namespaces/shop/anomalydetectors/service-metrics/status",
+    ));
+    script.extend(then);
+    script
+}
+
 fn condition<'a>(status: &'a Value, type_: &str) -> &'a Value {
     status["conditions"].as_array().and_then(|c| c.iter().find(|c| c["type"] == type_)).unwrap_or(&Value::Null)
 }
@@ -129,16 +142,7 @@ fn condition<'a>(status: &'a Value, type_: &str) -> &'a Value {
 async fn applies_every_child_then_reports_ready_from_the_deployment() {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(service, "default");
-    let mut script = children_script(
-        "shop",
-        "service-metrics-ad",
-        json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2}),
-    );
-    script.push(expect(
-        Method::PATCH,
-        "/apis/augur.dev/v1alpha1/namespaces/shop/anomalydetectors/service-metrics/status",
-    ));
-    let server = tokio::spawn(serve(handle, script, "augur-anomalydetector"));
+    let server = tokio::spawn(serve(handle, ready_detector_script(Vec::new()), "augur-anomalydetector"));
 
     let outcome = reconcile(&resource("anomaly-detector.yaml", |_| {}), &context(client)).await;
     assert_eq!(outcome.unwrap_or_else(|e| panic!("{e}")), Outcome::Applied);
@@ -217,17 +221,8 @@ async fn an_api_failure_is_returned_for_a_retry() {
 async fn a_ready_transition_is_published_as_an_event() {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(service, "default");
-    let mut script = children_script(
-        "shop",
-        "service-metrics-ad",
-        json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2}),
-    );
-    script.push(expect(
-        Method::PATCH,
-        "/apis/augur.dev/v1alpha1/namespaces/shop/anomalydetectors/service-metrics/status",
-    ));
-    script.push(expect(Method::POST, "/apis/events.k8s.io/v1/namespaces/shop/events"));
-    let server = tokio::spawn(serve(handle, script, "augur-anomalydetector"));
+    let event = expect(Method::POST, "/apis/events.k8s.io/v1/namespaces/shop/events");
+    let server = tokio::spawn(serve(handle, ready_detector_script(vec![event]), "augur-anomalydetector"));
     let reporter = kube::runtime::events::Reporter { controller: "augur-operator".into(), instance: None };
     let mut context = context(client.clone());
     context.events = Some(kube::runtime::events::Recorder::new(client, reporter));
