@@ -6,7 +6,10 @@ and a few incidents worth finding:
   checkout/latency_ms          a latency spike (day 3) and a lasting level shift up (day 5)
   checkout/requests_per_second a traffic drop (day 4, an outage upstream)
   payments/error_rate          flat near zero with an error burst (day 6)
-Run: python3 examples/data/generate.py  (rewrites the CSV next to this script)
+app.log: a day of a made-up shop service's log lines (timestamps, levels, threads, request ids, users, latencies),
+with a burst of payment errors in the afternoon, for `augur try examples/log-clusterer.yaml --input
+examples/data/app.log`.
+Run: python3 examples/data/generate.py  (rewrites both files next to this script)
 """
 import math
 import os
@@ -55,5 +58,41 @@ def main():
     print(f"wrote {len(rows)} rows to {path}")
 
 
+def write_log(rng):
+    users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+    items = ["sku-1042", "sku-2210", "sku-3141", "sku-0007", "sku-9001"]
+    lines = []
+    for i in range(3000):
+        ts = (START + timedelta(seconds=i * 28.8)).strftime("%Y-%m-%d %H:%M:%S,") + "%03d" % rng.randrange(1000)
+        thread = "http-nio-8080-exec-%d" % rng.randrange(1, 20)
+        request = "%08x" % rng.getrandbits(32)
+        user = rng.choice(users)
+        burst = 1700 <= i < 1800
+        roll = rng.random()
+        if burst and roll < 0.6:
+            level, message = "ERROR", "Payment authorisation failed for order %d: gateway timeout after %dms" % (
+                rng.randrange(10000, 99999), rng.randrange(3000, 9000))
+        elif roll < 0.30:
+            level, message = "INFO", "GET /api/cart/%d 200 %dms request=%s" % (rng.randrange(1000, 9999), rng.randrange(3, 90), request)
+        elif roll < 0.50:
+            level, message = "INFO", "User %s added %s to cart (qty %d)" % (user, rng.choice(items), rng.randrange(1, 5))
+        elif roll < 0.65:
+            level, message = "INFO", "User %s logged in from 10.%d.%d.%d" % (user, rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        elif roll < 0.78:
+            level, message = "INFO", "Order %d placed by %s total %.2f EUR" % (rng.randrange(10000, 99999), user, rng.uniform(5, 400))
+        elif roll < 0.88:
+            level, message = "DEBUG", "Cache hit ratio %.2f over %d entries" % (rng.random(), rng.randrange(100, 5000))
+        elif roll < 0.95:
+            level, message = "WARN", "Slow query on table orders took %dms" % rng.randrange(500, 2000)
+        else:
+            level, message = "INFO", "User %s logged out" % user
+        lines.append("%s %s [%s] com.shop.Checkout: %s" % (ts, level, thread, message))
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "app.log")
+    with open(path, "w") as out:
+        out.write("\n".join(lines) + "\n")
+    print(f"wrote {len(lines)} lines to {path}")
+
+
 if __name__ == "__main__":
     main()
+    write_log(random.Random(20261126))

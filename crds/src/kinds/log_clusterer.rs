@@ -90,7 +90,7 @@ impl Default for Parsing {
 }
 
 fn default_delimiters() -> String {
-    ",;=()[]{}\"'|".to_owned()
+    "=:,;()[]{}<>|\"'".to_owned()
 }
 
 fn default_similarity() -> f64 {

@@ -39,8 +39,13 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 50.0;
 const GAP: f64 = 45.0;
 
-/// Renders the panels under a title; `legend` names what the band and marks mean.
+/// Renders the panels under a title; `legend` names what the band and marks mean. Times are epoch milliseconds.
 pub fn render(title: &str, legend: &str, panels: &[Panel]) -> String {
+    render_with_axis(title, legend, panels, &format_timestamp)
+}
+
+/// Like [`render`], with the horizontal axis labelled by `label` (e.g. line numbers instead of times).
+pub fn render_with_axis(title: &str, legend: &str, panels: &[Panel], label: &dyn Fn(Millis) -> String) -> String {
     let height = TOP + panels.len() as f64 * (PANEL_HEIGHT + GAP);
     let mut svg = String::new();
     let _ = write!(
@@ -52,13 +57,13 @@ pub fn render(title: &str, legend: &str, panels: &[Panel]) -> String {
     let _ = write!(svg, r##"<text x="{LEFT}" y="38" fill="#555">{}</text>"##, escape(legend));
     for (index, panel) in panels.iter().enumerate() {
         let top = TOP + index as f64 * (PANEL_HEIGHT + GAP) + 20.0;
-        draw_panel(&mut svg, panel, top);
+        draw_panel(&mut svg, panel, top, label);
     }
     svg.push_str("</svg>\n");
     svg
 }
 
-fn draw_panel(svg: &mut String, panel: &Panel, top: f64) {
+fn draw_panel(svg: &mut String, panel: &Panel, top: f64, label: &dyn Fn(Millis) -> String) {
     let plot_width = WIDTH - LEFT - RIGHT;
     let _ = write!(svg, r#"<text x="{LEFT}" y="{}" font-weight="bold">{}</text>"#, top - 6.0, escape(&panel.title));
     let _ = write!(
@@ -108,8 +113,7 @@ fn draw_panel(svg: &mut String, panel: &Panel, top: f64) {
     }
     let bottom = top + PANEL_HEIGHT + 14.0;
     for (t, anchor) in [(first.time, "start"), ((first.time + last.time) / 2, "middle"), (last.time, "end")] {
-        let _ =
-            write!(svg, r#"<text x="{:.1}" y="{bottom}" text-anchor="{anchor}">{}</text>"#, x(t), format_timestamp(t));
+        let _ = write!(svg, r#"<text x="{:.1}" y="{bottom}" text-anchor="{anchor}">{}</text>"#, x(t), label(t));
     }
 }
 

@@ -23,7 +23,7 @@ pub async fn run(
     let threshold = params.score_threshold;
     let mut processor = AnomalyProcessor::new(params, config.limits.max_series as usize);
     let mut summary = Summary::new(options.top);
-    let (report, elapsed) = run_file(options, &mut processor, &mut summary).await?;
+    let (report, elapsed) = run_file(options, super::metric_source(options)?, &mut processor, &mut summary).await?;
     write_summary(out, options, config, &summary, &report, threshold, elapsed)?;
     Ok(summary.panels())
 }

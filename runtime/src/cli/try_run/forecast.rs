@@ -46,7 +46,7 @@ pub async fn run(
     let params = ForecastParams::from_config(forecast);
     let mut processor = ForecastProcessor::new(params.clone(), config.limits.max_series as usize);
     let mut recent = Recent::default();
-    let (report, elapsed) = run_file(options, &mut processor, &mut recent).await?;
+    let (report, elapsed) = run_file(options, super::metric_source(options)?, &mut processor, &mut recent).await?;
     recent.write(&processor.flush()).await?;
 
     writeln!(out, "{} {} on {}", config.resource.kind, config.resource.name, display(&options.input))?;

@@ -3,6 +3,7 @@
 
 mod anomaly;
 mod forecast;
+mod logs;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -56,22 +57,29 @@ pub fn run(options: &TryOptions, out: &mut impl Write) -> anyhow::Result<()> {
     let panels = match &config.model {
         ModelConfig::Anomaly(anomaly) => runtime.block_on(anomaly::run(options, &config, anomaly, out))?,
         ModelConfig::Forecast(forecast) => runtime.block_on(forecast::run(options, &config, forecast, out))?,
-        ModelConfig::Logs(_) => bail!(
-            "`augur try` runs AnomalyDetectors and Forecasters today; LogClusterer support arrives with its model"
-        ),
+        ModelConfig::Logs(logs) => runtime.block_on(logs::run(options, &config, logs, out))?,
     };
     if let Some(path) = &options.plot {
         let title = format!("{} {} on {}", config.resource.kind, config.resource.name, options.input.display());
-        let legend = match &config.model {
-            ModelConfig::Anomaly(_) => {
-                "black: value · dashed blue: expected · shaded: normal band · orange: reported anomaly"
-            }
-            _ => {
-                "black: value · dashed blue: one-step forecast, then the forecast ahead · shaded: outermost quantile band"
-            }
+        let svg = match &config.model {
+            ModelConfig::Anomaly(_) => plot::render(
+                &title,
+                "black: value · dashed blue: expected · shaded: normal band · orange: reported anomaly",
+                &panels,
+            ),
+            ModelConfig::Forecast(_) => plot::render(
+                &title,
+                "black: value · dashed blue: one-step forecast, then the forecast ahead · shaded: outermost quantile band",
+                &panels,
+            ),
+            ModelConfig::Logs(_) => plot::render_with_axis(
+                &title,
+                "lines matching each of the most frequent templates, per 2% of the input",
+                &panels,
+                &|line| format!("line {line}"),
+            ),
         };
-        std::fs::write(path, plot::render(&title, legend, &panels))
-            .with_context(|| format!("cannot write the plot to {}", path.display()))?;
+        std::fs::write(path, svg).with_context(|| format!("cannot write the plot to {}", path.display()))?;
         writeln!(out, "\nplot written to {}", path.display())?;
     }
     if let Some(path) = &options.out {
@@ -80,18 +88,24 @@ pub fn run(options: &TryOptions, out: &mut impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `source -> processor -> sink` over the input file with a progress line; malformed lines are listed.
-async fn run_file<P, K>(
+/// The metric points of the input file.
+fn metric_source(options: &TryOptions) -> anyhow::Result<MetricFileSource> {
+    Ok(MetricFileSource::open(&options.input, FileFormat::guess(&options.input))?)
+}
+
+/// Runs `source -> processor -> sink` with a progress line; malformed lines are listed.
+async fn run_file<S, P, K>(
     options: &TryOptions,
+    source: S,
     processor: &mut P,
     sink: &mut K,
 ) -> anyhow::Result<(RunReport, std::time::Duration)>
 where
-    P: pipeline::Processor<Input = crate::record::MetricPoint>,
+    S: crate::sources::Source,
+    P: pipeline::Processor<Input = S::Item>,
     P::Output: serde::Serialize + Sync,
     K: pipeline::Sink<P::Output>,
 {
-    let source = MetricFileSource::open(&options.input, FileFormat::guess(&options.input))?;
     let file_sink = options.out.as_deref().map(JsonLinesSink::create).transpose()?;
     let mut sink = Tee(sink, file_sink);
     let mut dead_letters = MemorySink::with_capacity(5);

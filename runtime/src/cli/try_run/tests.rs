@@ -127,3 +127,28 @@ fn tries_a_forecaster_on_the_sample_data() {
     let svg = std::fs::read_to_string(&plot).unwrap_or_default();
     assert_eq!(svg.matches("fill-opacity").count(), 3, "a band per series");
 }
+
+#[test]
+fn tries_a_log_clusterer_on_the_sample_log() {
+    let plot = scratch("logs.svg");
+    let options = TryOptions {
+        manifest: repository("examples/log-clusterer.yaml"),
+        input: repository("examples/data/app.log"),
+        plot: Some(plot.clone()),
+        out: None,
+        top: 10,
+    };
+    let mut out = Vec::new();
+    run(&options, &mut out).unwrap_or_else(|e| panic!("{e:#}"));
+    let summary = String::from_utf8_lossy(&out);
+    assert!(summary.contains("3000 lines, 8 templates"), "one template per event type of the generator:\n{summary}");
+    for template in [
+        "User <*> logged in from <*>",
+        "Payment authorisation failed for order <*>",
+        "Slow query on table orders took <*>",
+    ] {
+        assert!(summary.contains(template), "{template} missing:\n{summary}");
+    }
+    let svg = std::fs::read_to_string(&plot).unwrap_or_default();
+    assert!(svg.contains("line 1") && svg.matches("<polyline").count() >= 5, "rates of the top templates by line");
+}

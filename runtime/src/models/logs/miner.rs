@@ -477,6 +477,29 @@ impl Miner {
         Some(t.tokens.iter().map(|s| &*self.names[*s as usize]).collect::<Vec<_>>().join(" "))
     }
 
+    /// The live templates with their constant words and counts, for grouping and summaries.
+    pub fn live_templates(&self) -> Vec<super::grouping::TemplateText> {
+        let mut live: Vec<super::grouping::TemplateText> = self
+            .by_id
+            .values()
+            .map(|&t| {
+                let template = &self.templates[t];
+                super::grouping::TemplateText {
+                    id: template.id,
+                    words: template
+                        .tokens
+                        .iter()
+                        .filter(|s| **s != WILD)
+                        .map(|s| self.names[*s as usize].to_string())
+                        .collect(),
+                    count: template.count,
+                }
+            })
+            .collect();
+        live.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
+        live
+    }
+
     /// Templates alive now.
     pub fn templates(&self) -> usize {
         self.by_id.len()

@@ -1,12 +1,16 @@
 //! Streaming log template mining: masking by character class, a one-pass miner whose templates generalise as
-//! variants arrive, and ids derived from template content.
+//! variants arrive, ids derived from template content, and TF-IDF + hierarchical grouping of the templates.
 
+mod grouping;
 mod header;
 mod masks;
 mod miner;
+mod processor;
 #[cfg(test)]
 mod tests;
 
+pub use grouping::{GroupingSettings, Linkage, TemplateText, Vectorizer, group};
 pub use header::content;
 pub use masks::{is_variable_piece, is_variable_word};
 pub use miner::{Miner, MinerSettings, TemplateEvent, WILDCARD};
+pub use processor::{Assignment, LogProcessor};

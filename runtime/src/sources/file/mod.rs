@@ -140,3 +140,68 @@ impl Source for MetricFileSource {
         (self.total_bytes > 0).then_some((self.bytes_read, self.total_bytes))
     }
 }
+
+/// One raw log line and its 1-based line number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    /// Line number in the file.
+    pub number: i64,
+    /// The line, without its newline (invalid UTF-8 replaced).
+    pub text: String,
+}
+
+/// Reads log lines from a file in batches. Every line decodes (invalid UTF-8 is replaced), so nothing is dropped.
+pub struct LineFileSource {
+    lines: Box<dyn BufRead + Send>,
+    number: i64,
+    bytes_read: u64,
+    total_bytes: u64,
+    batch_size: usize,
+}
+
+impl LineFileSource {
+    /// Opens `path`.
+    pub fn open(path: &Path) -> Result<Self, SourceError> {
+        let file =
+            std::fs::File::open(path).map_err(|error| SourceError::Io { what: path.display().to_string(), error })?;
+        let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(Self {
+            lines: Box::new(BufReader::with_capacity(1 << 16, file)),
+            number: 0,
+            bytes_read: 0,
+            total_bytes,
+            batch_size: 4096,
+        })
+    }
+}
+
+impl Source for LineFileSource {
+    type Item = LogLine;
+
+    async fn next_batch(&mut self) -> Result<Option<Batch<LogLine>>, SourceError> {
+        let mut records = Vec::with_capacity(self.batch_size);
+        let mut buffer = Vec::new();
+        while records.len() < self.batch_size {
+            buffer.clear();
+            let read = self
+                .lines
+                .read_until(b'\n', &mut buffer)
+                .map_err(|error| SourceError::Io { what: format!("line {}", self.number + 1), error })?;
+            if read == 0 {
+                break;
+            }
+            self.bytes_read += read as u64;
+            self.number += 1;
+            let text = String::from_utf8_lossy(&buffer).trim_end_matches(['\n', '\r']).to_owned();
+            records.push(Ok(LogLine { number: self.number, text }));
+        }
+        if records.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Batch { records, end: Position { partition: 0, offset: self.number } }))
+    }
+
+    fn progress(&self) -> Option<(u64, u64)> {
+        (self.total_bytes > 0).then_some((self.bytes_read, self.total_bytes))
+    }
+}
