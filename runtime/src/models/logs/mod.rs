@@ -4,6 +4,7 @@
 mod grouping;
 mod header;
 mod masks;
+mod metrics;
 mod miner;
 mod processor;
 #[cfg(test)]
@@ -12,5 +13,6 @@ mod tests;
 pub use grouping::{GroupingSettings, Linkage, TemplateText, Vectorizer, group};
 pub use header::content;
 pub use masks::{is_variable_piece, is_variable_word};
+pub use metrics::{EXPORTED_TEMPLATES, LogMetrics};
 pub use miner::{Miner, MinerSettings, TemplateEvent, WILDCARD};
 pub use processor::{Assignment, LogProcessor};

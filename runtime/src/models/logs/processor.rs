@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Miner, MinerSettings, content};
+use super::{LogMetrics, Miner, MinerSettings, content};
 use crate::{pipeline::Processor, sources::file::LogLine};
 
 /// A line's template, as assigned when the line arrived.
@@ -20,7 +20,12 @@ pub struct LogProcessor {
     miner: Miner,
     raw: bool,
     samples: HashMap<u64, String>,
+    metrics: LogMetrics,
+    since_refresh: u64,
 }
+
+/// Lines between refreshes of the per-template metrics.
+const METRICS_REFRESH_LINES: u64 = 4096;
 
 /// Longest sample line kept.
 const SAMPLE_LENGTH: usize = 300;
@@ -28,12 +33,23 @@ const SAMPLE_LENGTH: usize = 300;
 impl LogProcessor {
     /// A miner with `settings`; `raw` separates headers from raw lines first.
     pub fn new(settings: MinerSettings, raw: bool) -> Self {
-        Self { miner: Miner::new(settings), raw, samples: HashMap::new() }
+        Self {
+            miner: Miner::new(settings),
+            raw,
+            samples: HashMap::new(),
+            metrics: LogMetrics::default(),
+            since_refresh: 0,
+        }
     }
 
     /// The miner, for summaries and grouping.
     pub fn miner(&self) -> &Miner {
         &self.miner
+    }
+
+    /// The pipeline's log metrics, refreshed every few thousand lines.
+    pub fn metrics(&self) -> &LogMetrics {
+        &self.metrics
     }
 
     /// A sample line of the template `id` (any id it had).
@@ -57,6 +73,12 @@ impl Processor for LogProcessor {
                 self.samples.retain(|id, _| miner.template(*id).is_some());
             }
             self.samples.insert(current, line.text.chars().take(SAMPLE_LENGTH).collect());
+        }
+        self.metrics.count_lines(1);
+        self.since_refresh += 1;
+        if self.since_refresh >= METRICS_REFRESH_LINES {
+            self.metrics.refresh(&self.miner);
+            self.since_refresh = 0;
         }
         out.push(Assignment { line: line.number, template: format!("{id:016x}") });
     }
