@@ -69,7 +69,7 @@ const TRIM: &[char] = &['[', ']', '(', ')', '{', '}', '<', '>', '"', '\'', '`', 
 pub fn is_variable_word(token: &str) -> bool {
     let core = token.trim_matches(TRIM);
     let Some(first) = core.chars().next() else { return false };
-    if core.contains("://") {
+    if core.as_bytes().windows(3).any(|w| w == b"://") {
         return true;
     }
     let has_digit = core.bytes().any(|b| b.is_ascii_digit());

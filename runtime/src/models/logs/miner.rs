@@ -4,9 +4,46 @@
 //! across buckets. Template ids are hashes of the template text, so replicas and restarts agree; when a template
 //! generalises or merges, its old id is mapped to the new one.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    hash::{BuildHasherDefault, Hasher},
+};
 
 use super::masks::{is_variable_piece, is_variable_word};
+
+/// A fast multiply-rotate hasher for the miner's tables: their keys are words and token sequences from the miner
+/// itself, so SipHash's protection against chosen-key flooding buys nothing here, while hashing is the hot path.
+#[derive(Default, Clone, Copy)]
+pub struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Maps hashed with [`WordHasher`].
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
 
 /// A token: an index into the miner's interner; `WILD` is `<*>`.
 type Sym = u32;
@@ -72,14 +109,14 @@ struct Template {
 pub struct Miner {
     settings: MinerSettings,
     delimiters: Vec<char>,
-    words: HashMap<Box<str>, Sym>,
+    words: FastMap<Box<str>, Sym>,
     names: Vec<Box<str>>,
     templates: Vec<Template>,
-    index: HashMap<(usize, Sym), Vec<usize>>,
-    by_length: HashMap<usize, Vec<usize>>,
-    by_id: HashMap<u64, usize>,
-    alias: HashMap<u64, u64>,
-    cache: HashMap<Vec<Sym>, usize>,
+    index: FastMap<(usize, Sym), Vec<usize>>,
+    by_length: FastMap<usize, Vec<usize>>,
+    by_id: FastMap<u64, usize>,
+    alias: FastMap<u64, u64>,
+    cache: FastMap<Vec<Sym>, usize>,
     events: Vec<TemplateEvent>,
     now: u64,
 }
@@ -106,14 +143,14 @@ impl Miner {
         let mut miner = Self {
             delimiters: settings.delimiters.chars().collect(),
             settings,
-            words: HashMap::new(),
+            words: FastMap::default(),
             names: Vec::new(),
             templates: Vec::new(),
-            index: HashMap::new(),
-            by_length: HashMap::new(),
-            by_id: HashMap::new(),
-            alias: HashMap::new(),
-            cache: HashMap::new(),
+            index: FastMap::default(),
+            by_length: FastMap::default(),
+            by_id: FastMap::default(),
+            alias: FastMap::default(),
+            cache: FastMap::default(),
             events: Vec::new(),
             now: 0,
         };
