@@ -18,13 +18,62 @@ const BUCKETS: i64 = 50;
 /// Templates plotted.
 const PLOTTED: usize = 5;
 
-/// Keeps every assignment (line, template at arrival): a local file is small enough.
-#[derive(Default)]
-struct Assignments(Vec<(i64, u64)>);
+/// Counts per template id at arrival: lines per chunk of the input and the first line. A chunk starts as one line and
+/// doubles (merging neighbours) whenever the input passes `MAX_CHUNKS` chunks, so the tally stays bounded by
+/// templates × `MAX_CHUNKS` whatever the input's length, and always finer than the plot's buckets. Ids are resolved
+/// to the current templates once the input is done.
+struct Tally {
+    chunk_lines: i64,
+    chunks: HashMap<u64, Vec<(i64, u64)>>,
+    first_seen: HashMap<u64, i64>,
+}
 
-impl Sink<Assignment> for Assignments {
+/// Most chunks kept per template.
+const MAX_CHUNKS: i64 = 4096;
+
+impl Default for Tally {
+    fn default() -> Self {
+        Self { chunk_lines: 1, chunks: HashMap::new(), first_seen: HashMap::new() }
+    }
+}
+
+impl Tally {
+    /// Doubles the chunk length, merging neighbouring chunks.
+    fn coarsen(&mut self) {
+        self.chunk_lines *= 2;
+        for counts in self.chunks.values_mut() {
+            let mut merged: Vec<(i64, u64)> = Vec::with_capacity(counts.len() / 2 + 1);
+            for &(chunk, count) in counts.iter() {
+                match merged.last_mut() {
+                    Some((last, total)) if *last == chunk / 2 => *total += count,
+                    _ => merged.push((chunk / 2, count)),
+                }
+            }
+            *counts = merged;
+        }
+    }
+
+    /// The first line of `chunk`.
+    fn first_line(&self, chunk: i64) -> i64 {
+        chunk * self.chunk_lines + 1
+    }
+}
+
+impl Sink<Assignment> for Tally {
     async fn write(&mut self, items: &[Assignment]) -> Result<(), SinkError> {
-        self.0.extend(items.iter().map(|a| (a.line, u64::from_str_radix(&a.template, 16).unwrap_or(0))));
+        for assignment in items {
+            let id = u64::from_str_radix(&assignment.template, 16).unwrap_or(0);
+            self.first_seen.entry(id).or_insert(assignment.line);
+            while (assignment.line - 1) / self.chunk_lines >= MAX_CHUNKS {
+                self.coarsen();
+            }
+            let chunk = (assignment.line - 1) / self.chunk_lines;
+            let counts = self.chunks.entry(id).or_default();
+            match counts.last_mut() {
+                Some((last, count)) if *last == chunk => *count += 1,
+                _ => counts.push((chunk, 1)),
+            }
+        }
         Ok(())
     }
 }
@@ -43,20 +92,25 @@ pub async fn run(
         ..MinerSettings::default()
     };
     let mut processor = LogProcessor::new(settings, true);
-    let mut assignments = Assignments::default();
+    let mut tally = Tally::default();
     let source = LineFileSource::open(&options.input)?;
-    let (report, elapsed) = run_file(options, source, &mut processor, &mut assignments).await?;
+    let (report, elapsed) = run_file(options, source, &mut processor, &mut tally).await?;
     let miner = processor.miner();
     let lines = report.records as i64;
     let bucket_of = |line: i64| ((line - 1) * BUCKETS / lines.max(1)).clamp(0, BUCKETS - 1);
 
     // Counts and first appearances per current template.
     let mut first_seen: HashMap<u64, i64> = HashMap::new();
+    for (&id, &line) in &tally.first_seen {
+        let first = first_seen.entry(miner.resolve(id)).or_insert(line);
+        *first = (*first).min(line);
+    }
     let mut per_bucket: HashMap<u64, Vec<u64>> = HashMap::new();
-    for &(line, id) in &assignments.0 {
-        let current = miner.resolve(id);
-        first_seen.entry(current).or_insert(line);
-        per_bucket.entry(current).or_insert_with(|| vec![0; BUCKETS as usize])[bucket_of(line) as usize] += 1;
+    for (&id, counts) in &tally.chunks {
+        let row = per_bucket.entry(miner.resolve(id)).or_insert_with(|| vec![0; BUCKETS as usize]);
+        for &(chunk, count) in counts {
+            row[bucket_of(tally.first_line(chunk)) as usize] += count;
+        }
     }
     let templates = miner.live_templates();
     let groups = logs.grouping.as_ref().map(|g| {
@@ -131,4 +185,22 @@ pub async fn run(
                 .unwrap_or_default(),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tally_stays_bounded_and_keeps_every_line() {
+        let mut tally = Tally::default();
+        let assignments: Vec<Assignment> =
+            (1..=100_000).map(|line| Assignment { line, template: format!("{:016x}", line % 3) }).collect();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap_or_else(|e| panic!("{e}"));
+        runtime.block_on(tally.write(&assignments)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(tally.chunks.values().all(|c| c.len() as i64 <= MAX_CHUNKS), "bounded");
+        let total: u64 = tally.chunks.values().flatten().map(|(_, count)| count).sum();
+        assert_eq!(total, 100_000, "every line is counted");
+        assert_eq!(tally.first_seen.get(&1), Some(&1));
+    }
 }
