@@ -207,6 +207,8 @@ where
         Ok::<(), PipelineError>(())
     }
     .await;
+    // Closing the channel wakes a source blocked on a full channel (after a sink failure), so it can finish.
+    drop(batches_rx);
     drop(commits_tx);
     sink.close().await?;
     dead_letters.close().await?;

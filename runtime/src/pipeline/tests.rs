@@ -212,3 +212,30 @@ fn rates_come_from_the_injected_clock() {
         assert!((report.records_per_second() - report.records as f64 / 1.5).abs() < 1e-9);
     });
 }
+
+/// Fails on its second write.
+struct FailingSink(u32);
+
+impl Sink<u64> for FailingSink {
+    async fn write(&mut self, _: &[u64]) -> Result<(), SinkError> {
+        self.0 += 1;
+        if self.0 >= 2 { Err(SinkError("disk full".into())) } else { Ok(()) }
+    }
+}
+
+#[test]
+fn a_failing_sink_stops_the_run_with_its_error_even_with_a_blocked_source() {
+    runtime().block_on(async {
+        let source = CountingSource::new(None);
+        let closed = source.closed.clone();
+        let settings = RunSettings { channel_capacity: 1, ..RunSettings::default() };
+        let (mut sink, mut dead) = (FailingSink(0), Collector::default());
+        let mut processor = Doubler;
+        let run = run(source, &mut processor, &mut sink, &mut dead, Shutdown::new(), settings, |_, _| {});
+        // A guard against a regression that would hang the run, not a timing assertion.
+        let outcome = tokio::time::timeout(std::time::Duration::from_secs(30), run).await;
+        let error = outcome.unwrap_or_else(|_| panic!("the run hung after the sink failed")).err();
+        assert!(matches!(error, Some(PipelineError::Sink(_))), "{error:?}");
+        assert_eq!(closed.load(Ordering::SeqCst), 1, "the source is closed");
+    });
+}
