@@ -88,6 +88,3 @@ pub struct RuntimeStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_result_time: Option<Time>,
 }
-
-/// Printer column showing the Ready condition's status.
-pub const READY_COLUMN_PATH: &str = r#".status.conditions[?(@.type=="Ready")].status"#;

@@ -4,33 +4,26 @@ use std::collections::VecDeque;
 
 use crate::pipeline::{Sink, SinkError};
 
-/// Keeps at most `capacity` most recent items, and counts all.
+/// Keeps at most `capacity` most recent items.
 pub struct MemorySink<T> {
     items: VecDeque<T>,
     capacity: usize,
-    seen: u64,
 }
 
 impl<T> MemorySink<T> {
     /// Keeps up to `capacity` items.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { items: VecDeque::new(), capacity, seen: 0 }
+        Self { items: VecDeque::new(), capacity }
     }
 
     /// The kept items, oldest first.
     pub fn items(&self) -> impl Iterator<Item = &T> {
         self.items.iter()
     }
-
-    /// Items written in total.
-    pub fn seen(&self) -> u64 {
-        self.seen
-    }
 }
 
 impl<T: Clone + Send + Sync> Sink<T> for MemorySink<T> {
     async fn write(&mut self, items: &[T]) -> Result<(), SinkError> {
-        self.seen += items.len() as u64;
         for item in items {
             if self.items.len() == self.capacity {
                 self.items.pop_front();

@@ -10,19 +10,17 @@
 
 use super::masks::{is_variable_piece, is_variable_word};
 
-const LEVELS: [&str; 23] = [
+const LEVELS: [&str; 24] = [
     "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "SEVERE", "FATAL", "CRITICAL", "CRIT",
-    "ALERT", "EMERG", "VERBOSE", "FINE", "FINER", "FINEST", "I", "W", "E", "D", "V",
+    "ALERT", "EMERG", "VERBOSE", "FINE", "FINER", "FINEST", "I", "W", "E", "D", "V", "F",
 ];
-/// Also a level letter (kept out of the list above to keep it readable): `F`.
-const LEVEL_F: &str = "F";
 /// Fields examined after the header run for levels and `proc:` fields.
 const MAX_PREFIX: usize = 3;
 /// Fields examined for the header run.
 const MAX_SCAN: usize = 10;
 
 fn is_level(word: &str) -> bool {
-    word == LEVEL_F || LEVELS.contains(&word)
+    LEVELS.contains(&word)
 }
 
 /// A timestamp, date part, number, id or placeholder.

@@ -13,7 +13,7 @@ const UNITS: [&str; 22] = [
 ];
 
 /// Month and day names and the like: parts of timestamps.
-const CALENDAR: [&str; 45] = [
+const CALENDAR: [&str; 42] = [
     "jan",
     "feb",
     "mar",
@@ -56,9 +56,6 @@ const CALENDAR: [&str; 45] = [
     "pm",
     "utc",
     "gmt",
-    "",
-    "",
-    "",
 ];
 
 /// Punctuation trimmed from a whole token before classifying it.
@@ -79,7 +76,7 @@ pub fn is_variable_word(token: &str) -> bool {
     if !has_digit {
         return core.chars().count() <= 9
             && first.is_uppercase()
-            && CALENDAR.iter().any(|w| !w.is_empty() && core.eq_ignore_ascii_case(w));
+            && CALENDAR.iter().any(|w| core.eq_ignore_ascii_case(w));
     }
     if core.chars().all(is_numish) {
         return true;

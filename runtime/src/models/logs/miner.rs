@@ -546,11 +546,6 @@ impl Miner {
     pub fn take_events(&mut self) -> Vec<TemplateEvent> {
         std::mem::take(&mut self.events)
     }
-
-    /// Words interned (bounded by the periodic rebuild).
-    pub fn interned(&self) -> usize {
-        self.names.len()
-    }
 }
 
 /// `a` with a wildcard wherever it differs from `b`.
