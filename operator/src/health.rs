@@ -1,14 +1,9 @@
-//! `/healthz`, `/readyz` and `/metrics` over plain HTTP/1.1: three read-only endpoints need no web framework.
+//! The operator's probes: `/healthz`, `/readyz` and `/metrics` (see [`augur_probes`]) serving its metrics.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, Ordering},
-};
+use std::sync::{Arc, atomic::AtomicBool};
 
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-};
+use augur_probes::Probes;
+use tokio::net::TcpListener;
 
 use crate::metrics::Metrics;
 
@@ -21,89 +16,35 @@ pub struct Health {
     pub metrics: Arc<Metrics>,
 }
 
-/// Longest request head read; anything longer is refused.
-const MAX_REQUEST: usize = 8192;
-
 impl Health {
-    /// The status line and body for a request line such as `GET /readyz HTTP/1.1`.
-    pub fn respond(&self, request_line: &str) -> (&'static str, &'static str, String) {
-        let mut parts = request_line.split_whitespace();
-        let (method, path) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-        if method != "GET" {
-            return ("405 Method Not Allowed", "text/plain", "only GET\n".into());
-        }
-        match path {
-            "/healthz" => ("200 OK", "text/plain", "ok\n".into()),
-            "/readyz" if self.ready.load(Ordering::SeqCst) => ("200 OK", "text/plain", "ready\n".into()),
-            "/readyz" => ("503 Service Unavailable", "text/plain", "starting\n".into()),
-            "/metrics" => {
-                ("200 OK", "application/openmetrics-text; version=1.0.0; charset=utf-8", self.metrics.encode())
-            }
-            _ => ("404 Not Found", "text/plain", "not found\n".into()),
-        }
+    /// The endpoints over this state.
+    pub fn probes(&self) -> Probes {
+        let metrics = self.metrics.clone();
+        let mut probes = Probes::new(Arc::new(move || metrics.encode()));
+        probes.ready = self.ready.clone();
+        probes
     }
 
     /// Serves the endpoints on `listener` until the task is dropped.
     pub async fn serve(self, listener: TcpListener) {
-        while let Ok((stream, _)) = listener.accept().await {
-            let health = self.clone();
-            tokio::spawn(async move {
-                if let Err(error) = health.answer(stream).await {
-                    tracing::debug!(error = %error, "health endpoint");
-                }
-            });
-        }
-    }
-
-    async fn answer(&self, mut stream: TcpStream) -> std::io::Result<()> {
-        let mut buffer = vec![0u8; MAX_REQUEST];
-        let mut read = 0;
-        while read < MAX_REQUEST {
-            let n = stream.read(&mut buffer[read..]).await?;
-            read += n;
-            if n == 0 || buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-        }
-        let head = String::from_utf8_lossy(&buffer[..read]);
-        let (status, content_type, body) = self.respond(head.lines().next().unwrap_or_default());
-        let response = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(response.as_bytes()).await?;
-        stream.shutdown().await
+        self.probes().serve(listener).await;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering;
+
     use super::*;
 
     #[test]
-    fn endpoints_answer_as_documented() {
+    fn readiness_and_metrics_come_from_the_operator() {
         let health = Health::default();
-        assert_eq!(health.respond("GET /healthz HTTP/1.1").0, "200 OK");
-        assert_eq!(health.respond("GET /readyz HTTP/1.1").0, "503 Service Unavailable");
+        let probes = health.probes();
+        assert_eq!(probes.respond("GET /readyz HTTP/1.1").0, "503 Service Unavailable");
         health.ready.store(true, Ordering::SeqCst);
-        assert_eq!(health.respond("GET /readyz HTTP/1.1").0, "200 OK");
+        assert_eq!(probes.respond("GET /readyz HTTP/1.1").0, "200 OK");
         health.metrics.record("Forecaster", "applied", 0.01);
-        assert!(health.respond("GET /metrics HTTP/1.1").2.contains("augur_operator_reconcile_total"));
-        assert_eq!(health.respond("POST /healthz HTTP/1.1").0, "405 Method Not Allowed");
-        assert_eq!(health.respond("GET /nope HTTP/1.1").0, "404 Not Found");
-        assert_eq!(health.respond("").0, "405 Method Not Allowed");
-    }
-
-    #[tokio::test]
-    async fn serves_over_tcp() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
-        let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let server = tokio::spawn(Health::default().serve(listener));
-        let mut stream = TcpStream::connect(address).await.unwrap_or_else(|e| panic!("{e}"));
-        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap_or_else(|e| panic!("{e}"));
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(response.starts_with("HTTP/1.1 200 OK") && response.ends_with("ok\n"), "{response}");
-        server.abort();
+        assert!(probes.respond("GET /metrics HTTP/1.1").2.contains("augur_operator_reconcile_total"));
     }
 }

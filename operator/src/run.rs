@@ -1,5 +1,6 @@
 //! `augur-operator run`: connects, checks that the CRDs are installed, serves health and metrics, and runs the three
-//! streaming controllers until SIGTERM or Ctrl-C, when they finish in-flight reconciles and stop.
+//! streaming controllers and the AutoScalePolicy controller until SIGTERM or Ctrl-C, when they finish in-flight
+//! reconciles and stop.
 
 use std::sync::{Arc, atomic::Ordering};
 
@@ -14,7 +15,10 @@ use kube::{
 use crate::{
     cli::RunOptions,
     config::OperatorConfig,
-    controllers::pipeline::{Context, controller},
+    controllers::{
+        autoscale,
+        pipeline::{Context, controller},
+    },
     health::Health,
     leader::{LEASE_DURATION, LeaseLock, RENEW_EVERY},
 };
@@ -50,9 +54,18 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
             Reporter { controller: "augur-operator".into(), instance: Some(options.identity.clone()) },
         )),
     };
+    // A standby replica is ready too: it is healthy and takes over when the leader goes. Readiness must not wait for
+    // leadership, or a rolling update (and a PodDisruptionBudget) would wait forever for the standby.
+    health.ready.store(true, Ordering::SeqCst);
     if !options.no_leader_election {
         let lock = LeaseLock::new(context.client.clone(), &options.lease_namespace, LEASE_NAME, &options.identity);
-        wait_for_leadership(&lock).await;
+        tokio::select! {
+            () = wait_for_leadership(&lock) => {}
+            () = augur_probes::termination() => {
+                tracing::info!("shutting down before leading");
+                return Ok(());
+            }
+        }
         tokio::spawn(keep_leadership(lock));
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -60,17 +73,17 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         let _ = stopped.wait_for(|s| *s).await;
     };
     tracing::info!(address = %options.http_address, "controllers starting");
-    health.ready.store(true, Ordering::SeqCst);
     let controllers = async {
         tokio::join!(
             controller::run::<AnomalyDetector>(context.clone(), signal(stopped.clone())),
             controller::run::<Forecaster>(context.clone(), signal(stopped.clone())),
             controller::run::<LogClusterer>(context.clone(), signal(stopped.clone())),
+            autoscale::controller::run(context.clone(), signal(stopped.clone())),
         );
     };
     tokio::select! {
         () = controllers => {}
-        () = shutdown_signal() => {
+        () = augur_probes::termination() => {
             tracing::info!("shutting down: finishing in-flight reconciles");
             health.ready.store(false, Ordering::SeqCst);
             let _ = stop.send(true);
@@ -115,28 +128,6 @@ async fn keep_leadership(lock: LeaseLock) {
             }
             Err(error) => tracing::warn!(error = %error, "lease renewal failed; retrying"),
         }
-    }
-}
-
-/// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }
 

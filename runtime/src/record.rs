@@ -19,7 +19,7 @@ pub struct MetricPoint {
 }
 
 /// Where a record came from, so a dead letter or a checkpoint can name it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Position {
     /// Partition (Kafka) or 0 for single-stream sources.
     pub partition: i32,
@@ -28,7 +28,7 @@ pub struct Position {
 }
 
 /// A record that could not be decoded: kept with its position and the reason, never silently dropped.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct DeadLetter {
     /// Where it came from.
     pub position: Position,

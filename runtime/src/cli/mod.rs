@@ -3,6 +3,8 @@
 mod bench;
 pub mod progress;
 mod render;
+mod run;
+mod simulate;
 mod try_run;
 
 use std::path::PathBuf;
@@ -32,6 +34,19 @@ pub enum Command {
         #[arg(long, value_delimiter = ',')]
         kafka_bootstrap_servers: Option<Vec<String>>,
     },
+    /// Run a pipeline as a service from its RuntimeConfig (what runtime pods do): Kafka or Prometheus in, results
+    /// and dead letters to Kafka, checkpoints, `/metrics`, `/healthz` and `/readyz`; stops cleanly on SIGTERM.
+    Run {
+        /// The RuntimeConfig file (`augur render` prints one; in a pod, the mounted ConfigMap).
+        #[arg(long)]
+        config: PathBuf,
+        /// Where `/metrics`, `/healthz` and `/readyz` listen.
+        #[arg(long, env = "AUGUR_HTTP_ADDRESS", default_value = "0.0.0.0:9090")]
+        http_address: std::net::SocketAddr,
+        /// The Kafka client id (the pod's name in a cluster).
+        #[arg(long, env = "POD_NAME", default_value = "augur-runtime")]
+        client_id: String,
+    },
     /// Run a resource's pipeline locally on a file and summarise (and plot) the results; no cluster needed.
     Try {
         /// The manifest (AnomalyDetector today).
@@ -48,6 +63,34 @@ pub enum Command {
         /// How many top results to list.
         #[arg(long, default_value_t = 10)]
         top: usize,
+    },
+    /// Replay a load trace through the HPA alone, the HPA under an AutoScalePolicy's forecast floor, and an oracle;
+    /// compare under-provisioning, pod-hours and scaling actions.
+    Simulate {
+        /// The load trace: CSV with `timestamp,value[,series]`, each value the mean load over its step.
+        #[arg(long)]
+        trace: PathBuf,
+        /// The series to use when the trace holds several.
+        #[arg(long)]
+        series: Option<String>,
+        /// The AutoScalePolicy manifest (its `spec.replicas` and `spec.guardrails`).
+        #[arg(long)]
+        policy: PathBuf,
+        /// Time a new pod needs before it serves load.
+        #[arg(long, default_value = "2m")]
+        pod_startup: augur_crds::common::Duration,
+        /// Load one replica serves; overrides the policy's `replicas.capacityPerReplica`.
+        #[arg(long)]
+        capacity_per_replica: Option<f64>,
+        /// The HPA's target utilisation, in percent of the capacity per replica.
+        #[arg(long, default_value_t = 70.0)]
+        target_utilization: f64,
+        /// Draw demand and each strategy's ready pods into this SVG file.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Print `{"hpa": {...}, "augur": {...}, "oracle": {...}}` instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Benchmarks that print their figures.
     #[command(subcommand)]
@@ -99,9 +142,50 @@ pub enum BenchCommand {
         #[arg(long)]
         raw: bool,
     },
+    /// `augur simulate` on every series of a CSV (`unique_id,ds,y`), each with a capacity per replica that makes its
+    /// peak need a given number of pods.
+    Autoscale {
+        /// CSV with `unique_id,ds,y`, e.g. ../shared/bench/forecast/series_5min.csv.
+        #[arg(long)]
+        data: PathBuf,
+        /// Pods the peak of each series needs.
+        #[arg(long, default_value_t = 10.0)]
+        peak_pods: f64,
+        /// Time a new pod needs before it serves load.
+        #[arg(long, default_value = "2m")]
+        pod_startup: augur_crds::common::Duration,
+        /// The HPA's target utilisation, in percent.
+        #[arg(long, default_value_t = 70.0)]
+        target_utilization: f64,
+    },
+    /// The runtime service end to end on a real broker: offered load in, results out; prints `events_per_sec`,
+    /// `p50_ms` and `p99_ms`.
+    E2e {
+        /// The broker, `host:port`.
+        #[arg(long)]
+        bootstrap: String,
+        /// Offered records per second; without it, as fast as the producer goes.
+        #[arg(long)]
+        rate: Option<u64>,
+        /// Metric events (an AnomalyDetector) or log lines (a LogClusterer).
+        #[arg(long, value_enum, default_value = "metrics")]
+        kind: E2eKind,
+        /// How long records are produced.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
     /// Single-threaded speed and state size of a model.
     #[command(subcommand)]
     Speed(SpeedCommand),
+}
+
+/// What `augur bench e2e` produces.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum E2eKind {
+    /// JSON metric events.
+    Metrics,
+    /// Raw log lines.
+    Logs,
 }
 
 /// Models whose speed can be measured.
@@ -133,8 +217,42 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
         Command::Render { manifest, namespace, kafka_bootstrap_servers } => {
             render::run(&manifest, namespace, kafka_bootstrap_servers, out)
         }
+        Command::Run { config, http_address, client_id } => run::run(&config, http_address, client_id),
         Command::Try { manifest, input, plot, out: results, top } => {
             try_run::run(&try_run::TryOptions { manifest, input, plot, out: results, top }, out)
+        }
+        Command::Simulate {
+            trace,
+            series,
+            policy,
+            pod_startup,
+            capacity_per_replica,
+            target_utilization,
+            plot,
+            json,
+        } => simulate::run(
+            &simulate::SimulateOptions {
+                trace,
+                series,
+                policy,
+                pod_startup,
+                capacity_per_replica,
+                target_utilization,
+                plot,
+                json,
+            },
+            out,
+        ),
+        Command::Bench(BenchCommand::Autoscale { data, peak_pods, pod_startup, target_utilization }) => {
+            let settings = bench::autoscale::Settings { peak_pods, pod_startup, target_utilization };
+            bench::autoscale::run(&data, &settings, out).map(|_| ())
+        }
+        Command::Bench(BenchCommand::E2e { bootstrap, rate, kind, seconds }) => {
+            let kind = match kind {
+                E2eKind::Metrics => bench::e2e::LoadKind::Metrics,
+                E2eKind::Logs => bench::e2e::LoadKind::Logs,
+            };
+            bench::e2e::run(&bench::e2e::Settings { bootstrap, rate, kind, seconds }, out).map(|_| ())
         }
         Command::Bench(BenchCommand::Nab { data, out: target }) => bench::nab::run(&data, &target, out).map(|_| ()),
         Command::Bench(BenchCommand::Forecast { data, horizon, season, origins, step, out: target }) => {

@@ -2,24 +2,36 @@
 //! instead of growing memory) to the processor, whose outputs go to the sink and whose dead letters go to the
 //! dead-letter sink. A batch's source position is committed only after both sinks have flushed it: at-least-once.
 //!
+//! With checkpointing, positions are committed only after a checkpoint of every partition's state at those
+//! positions is stored ([`crate::checkpoint`]); partitions come and go with [`Step::Assigned`] and
+//! [`Step::Revoked`], and records of a partition revoked meanwhile are ignored.
+//!
 //! Shutdown is graceful: when the [`Shutdown`] handle fires, the source stops reading, batches already in flight
-//! are processed and flushed, their positions committed, and every component is closed.
+//! are processed and flushed, a last checkpoint is taken, positions are committed, and every component is closed.
 
+#[cfg(test)]
+mod checkpoint_tests;
 mod shutdown;
+mod stage;
 #[cfg(test)]
 mod tests;
 
-use std::future::Future;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    future::Future,
+    sync::Arc,
+    time::Duration,
+};
 
 pub use shutdown::Shutdown;
+pub use stage::{Partitioned, Stage};
 use tokio::sync::mpsc;
 
-use std::sync::Arc;
-
 use crate::{
-    record::{Batch, DeadLetter, Position},
-    sources::{Source, SourceError},
-    time::{Clock, SystemClock},
+    checkpoint::{Checkpoint, CheckpointStore},
+    record::{DeadLetter, Position},
+    sources::{Source, SourceError, Step},
+    time::{Clock, Millis, SystemClock},
 };
 
 /// Turns inputs into outputs; owns the per-series state.
@@ -100,18 +112,29 @@ pub enum PipelineError {
     Task(String),
 }
 
+/// Checkpointing of a run.
+#[derive(Clone)]
+pub struct Checkpointing {
+    /// Where checkpoints go.
+    pub store: Arc<dyn CheckpointStore>,
+    /// Wall-clock milliseconds between checkpoints.
+    pub interval_ms: Millis,
+}
+
 /// Tuning of a run.
 #[derive(Clone)]
 pub struct RunSettings {
     /// Batches in flight between source and processor.
     pub channel_capacity: usize,
-    /// Wall-clock time, for the run's rates (injected, so tests need not wait).
+    /// Wall-clock time, for the run's rates and checkpoint intervals (injected, so tests need not wait).
     pub clock: Arc<dyn Clock>,
+    /// Checkpoints of state and positions; without them positions are committed after every flush.
+    pub checkpoints: Option<Checkpointing>,
 }
 
 impl Default for RunSettings {
     fn default() -> Self {
-        Self { channel_capacity: 8, clock: Arc::new(SystemClock) }
+        Self { channel_capacity: 8, clock: Arc::new(SystemClock), checkpoints: None }
     }
 }
 
@@ -126,6 +149,8 @@ pub struct RunReport {
     pub outputs: u64,
     /// Last committed position.
     pub committed: Option<(i32, i64)>,
+    /// Checkpoints stored (one per partition each time).
+    pub checkpoints: u64,
     /// Wall-clock milliseconds since the run started.
     pub elapsed_ms: i64,
 }
@@ -137,17 +162,25 @@ impl RunReport {
     }
 }
 
-/// A message from the source task: a batch and the source's progress after it.
+/// A message from the source task: a step and the source's progress after it.
 struct Delivery<T> {
-    batch: Batch<T>,
+    step: Step<T>,
     progress: Option<(u64, u64)>,
 }
 
-/// Runs `source -> processor -> sink` until the source ends or `shutdown` fires. `on_progress` is called after each
+/// Where a partition read here stands: the position after its last flushed batch, and whether state changed since
+/// its last checkpoint.
+#[derive(Clone, Copy, Debug)]
+struct Progress {
+    next_offset: i64,
+    dirty: bool,
+}
+
+/// Runs `source -> stage -> sink` until the source ends or `shutdown` fires. `on_progress` is called after each
 /// batch with the report so far and the source's (done, total) progress, for progress bars.
 pub async fn run<S, P, K, D>(
-    mut source: S,
-    processor: &mut P,
+    source: S,
+    stage: &mut P,
     sink: &mut K,
     dead_letters: &mut D,
     shutdown: Shutdown,
@@ -156,17 +189,39 @@ pub async fn run<S, P, K, D>(
 ) -> Result<RunReport, PipelineError>
 where
     S: Source,
-    P: Processor<Input = S::Item>,
+    P: Stage<Input = S::Item>,
     K: Sink<P::Output>,
     D: Sink<DeadLetter>,
 {
-    let (batches_tx, mut batches_rx) = mpsc::channel::<Delivery<S::Item>>(settings.channel_capacity.max(1));
+    run_observed(source, stage, sink, dead_letters, shutdown, settings, |report, progress, _| {
+        on_progress(report, progress);
+    })
+    .await
+}
+
+/// [`run`], with `on_progress` also reading the stage after each batch (to publish what its models know).
+pub async fn run_observed<S, P, K, D>(
+    mut source: S,
+    stage: &mut P,
+    sink: &mut K,
+    dead_letters: &mut D,
+    shutdown: Shutdown,
+    settings: RunSettings,
+    mut on_progress: impl FnMut(&RunReport, Option<(u64, u64)>, &P),
+) -> Result<RunReport, PipelineError>
+where
+    S: Source,
+    P: Stage<Input = S::Item>,
+    K: Sink<P::Output>,
+    D: Sink<DeadLetter>,
+{
+    let (steps_tx, mut steps_rx) = mpsc::channel::<Delivery<S::Item>>(settings.channel_capacity.max(1));
     let (commits_tx, mut commits_rx) = mpsc::unbounded_channel::<Position>();
     let source_shutdown = shutdown.clone();
     let source_task = tokio::spawn(async move {
         source.start().await?;
-        let outcome = read_until_shutdown(&mut source, &batches_tx, &source_shutdown, &mut commits_rx).await;
-        drop(batches_tx);
+        let outcome = read_until_shutdown(&mut source, &steps_tx, &source_shutdown, &mut commits_rx).await;
+        drop(steps_tx);
         // Commit what the processing side acknowledged after the last batch left.
         while let Some(position) = commits_rx.recv().await {
             source.commit(&position).await?;
@@ -175,19 +230,63 @@ where
         outcome
     });
 
-    let started = settings.clock.now();
+    let clock = settings.clock.clone();
+    let started = clock.now();
     let mut report = RunReport::default();
     let mut outputs = Vec::new();
     let mut failures = Vec::new();
+    let mut partitions: BTreeMap<i32, Progress> = BTreeMap::new();
+    let mut revoked: BTreeSet<i32> = BTreeSet::new();
+    let mut last_checkpoint = started;
+    // An idle run still checkpoints on time: it wakes at least this often.
+    let wake = settings.checkpoints.as_ref().map(|c| Duration::from_millis(c.interval_ms.clamp(50, 1000) as u64));
     let processed = async {
-        while let Some(Delivery { batch, progress }) = batches_rx.recv().await {
+        loop {
+            let delivery = match wake {
+                None => steps_rx.recv().await,
+                Some(wake) => match tokio::time::timeout(wake, steps_rx.recv()).await {
+                    Ok(delivery) => delivery,
+                    Err(_idle) => {
+                        if let Some(checkpoints) =
+                            settings.checkpoints.as_ref().filter(|c| clock.now() - last_checkpoint >= c.interval_ms)
+                        {
+                            store(checkpoints, snapshot(stage, &partitions), &mut partitions, &commits_tx, &mut report)
+                                .await;
+                            last_checkpoint = clock.now();
+                        }
+                        continue;
+                    }
+                },
+            };
+            let Some(Delivery { step, progress }) = delivery else { break };
+            let batch = match step {
+                Step::Assigned { partition, snapshot } => {
+                    revoked.remove(&partition);
+                    if let Err(error) = stage.assign(partition, snapshot.as_deref()) {
+                        tracing::warn!(partition, %error, "state not restored; the partition starts fresh");
+                    }
+                    continue;
+                }
+                Step::Revoked { partition } => {
+                    revoked.insert(partition);
+                    partitions.remove(&partition);
+                    stage.revoke(partition);
+                    continue;
+                }
+                Step::Records(batch) => batch,
+                Step::Idle => continue,
+            };
+            let partition = batch.end.partition;
+            if revoked.contains(&partition) {
+                continue;
+            }
             outputs.clear();
             failures.clear();
             for record in batch.records {
                 match record {
                     Ok(input) => {
                         report.records += 1;
-                        processor.process(input, &mut outputs);
+                        stage.process(partition, input, &mut outputs);
                     }
                     Err(dead) => failures.push(dead),
                 }
@@ -198,29 +297,85 @@ where
             dead_letters.write(&failures).await?;
             sink.flush().await?;
             dead_letters.flush().await?;
-            report.committed = Some((batch.end.partition, batch.end.offset));
-            report.elapsed_ms = settings.clock.now() - started;
-            // The source task may already be closing; a lost commit is replayed at-least-once, never skipped.
-            let _ = commits_tx.send(batch.end);
-            on_progress(&report, progress);
+            report.elapsed_ms = clock.now() - started;
+            match &settings.checkpoints {
+                None => {
+                    report.committed = Some((partition, batch.end.offset));
+                    // The source task may already be closing; a lost commit is replayed at-least-once, never skipped.
+                    let _ = commits_tx.send(batch.end);
+                }
+                Some(checkpoints) => {
+                    partitions.insert(partition, Progress { next_offset: batch.end.offset, dirty: true });
+                    if clock.now() - last_checkpoint >= checkpoints.interval_ms {
+                        store(checkpoints, snapshot(stage, &partitions), &mut partitions, &commits_tx, &mut report)
+                            .await;
+                        last_checkpoint = clock.now();
+                    }
+                }
+            }
+            on_progress(&report, progress, stage);
+        }
+        if let Some(checkpoints) = &settings.checkpoints {
+            store(checkpoints, snapshot(stage, &partitions), &mut partitions, &commits_tx, &mut report).await;
         }
         Ok::<(), PipelineError>(())
     }
     .await;
     // Closing the channel wakes a source blocked on a full channel (after a sink failure), so it can finish.
-    drop(batches_rx);
+    drop(steps_rx);
     drop(commits_tx);
     sink.close().await?;
     dead_letters.close().await?;
     let source_outcome = source_task.await.map_err(|e| PipelineError::Task(e.to_string()))?;
     processed?;
     source_outcome?;
+    report.elapsed_ms = clock.now() - started;
     Ok(report)
+}
+
+/// Snapshots every partition whose state changed since its last checkpoint.
+fn snapshot<P: Stage>(stage: &P, partitions: &BTreeMap<i32, Progress>) -> Vec<Checkpoint> {
+    let mut taken = Vec::new();
+    for (partition, progress) in partitions.iter().filter(|(_, p)| p.dirty) {
+        match stage.checkpoint(*partition) {
+            Ok(state) => taken.push(Checkpoint { partition: *partition, next_offset: progress.next_offset, state }),
+            Err(error) => tracing::warn!(partition, %error, "cannot snapshot the state; not checkpointed"),
+        }
+    }
+    taken
+}
+
+/// Stores `taken`, then has the source commit their positions. A store failure is logged and retried at the next
+/// interval: positions are simply not committed until one succeeds.
+async fn store(
+    checkpoints: &Checkpointing,
+    taken: Vec<Checkpoint>,
+    partitions: &mut BTreeMap<i32, Progress>,
+    commits: &mpsc::UnboundedSender<Position>,
+    report: &mut RunReport,
+) {
+    if taken.is_empty() {
+        return;
+    }
+    if let Err(error) = checkpoints.store.save(&taken).await {
+        tracing::warn!(%error, "checkpoint not stored; offsets stay uncommitted until the next one succeeds");
+        return;
+    }
+    for checkpoint in &taken {
+        if let Some(progress) =
+            partitions.get_mut(&checkpoint.partition).filter(|p| p.next_offset == checkpoint.next_offset)
+        {
+            progress.dirty = false;
+        }
+        report.checkpoints += 1;
+        report.committed = Some((checkpoint.partition, checkpoint.next_offset));
+        let _ = commits.send(Position { partition: checkpoint.partition, offset: checkpoint.next_offset });
+    }
 }
 
 async fn read_until_shutdown<S: Source>(
     source: &mut S,
-    batches: &mpsc::Sender<Delivery<S::Item>>,
+    steps: &mpsc::Sender<Delivery<S::Item>>,
     shutdown: &Shutdown,
     commits: &mut mpsc::UnboundedReceiver<Position>,
 ) -> Result<(), PipelineError> {
@@ -231,14 +386,17 @@ async fn read_until_shutdown<S: Source>(
         let next = tokio::select! {
             biased;
             () = shutdown.fired() => return Ok(()),
-            next = source.next_batch() => next?,
+            next = source.next_step() => next?,
         };
-        let Some(batch) = next else { return Ok(()) };
-        let delivery = Delivery { batch, progress: source.progress() };
+        let Some(step) = next else { return Ok(()) };
+        if matches!(step, Step::Idle) {
+            continue;
+        }
+        let delivery = Delivery { step, progress: source.progress() };
         tokio::select! {
             biased;
             () = shutdown.fired() => return Ok(()),
-            sent = batches.send(delivery) => if sent.is_err() { return Ok(()) },
+            sent = steps.send(delivery) => if sent.is_err() { return Ok(()) },
         }
     }
 }

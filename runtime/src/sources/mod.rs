@@ -7,9 +7,36 @@ use std::future::Future;
 
 use crate::record::{Batch, Position};
 
+/// What a source hands the runner next: records, or a change in the partitions it reads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step<T> {
+    /// Records of one partition.
+    Records(Batch<T>),
+    /// The partition is now read here (consumer-group assignment, or a single-stream source starting). Its state is
+    /// restored from `snapshot` when a checkpoint was found; records before the checkpoint's position are skipped by
+    /// the source.
+    Assigned {
+        /// The partition.
+        partition: i32,
+        /// The checkpointed processor state, if any.
+        snapshot: Option<Vec<u8>>,
+    },
+    /// The partition moved to another process: its state is dropped here, and records of it still in flight are
+    /// ignored until it is assigned again.
+    Revoked {
+        /// The partition.
+        partition: i32,
+    },
+    /// Nothing arrived for a while; lets the runner commit and notice shutdown while a stream is quiet.
+    Idle,
+}
+
 /// Why a source failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// The broker or server failed in a way retrying will not fix.
+    #[error("{0}")]
+    Remote(String),
     /// Reading failed.
     #[error("cannot read {what}: {error}")]
     Io {
@@ -28,15 +55,16 @@ pub trait Source: Send + 'static {
     /// The decoded record type.
     type Item: Send + 'static;
 
-    /// Opens the source; called once before the first [`Source::next_batch`].
+    /// Opens the source; called once before the first [`Source::next_step`].
     fn start(&mut self) -> impl Future<Output = Result<(), SourceError>> + Send {
         async { Ok(()) }
     }
 
-    /// The next batch, or `None` once a finite source (a file) is exhausted. Streaming sources wait for data.
-    fn next_batch(&mut self) -> impl Future<Output = Result<Option<Batch<Self::Item>>, SourceError>> + Send;
+    /// The next step, or `None` once a finite source (a file) is exhausted. Streaming sources wait for data.
+    fn next_step(&mut self) -> impl Future<Output = Result<Option<Step<Self::Item>>, SourceError>> + Send;
 
-    /// Records up to `position` reached every sink and are checkpointed: they will not be needed again.
+    /// Records of `position.partition` before `position.offset` reached every sink and are checkpointed: they will not
+    /// be needed again.
     fn commit(&mut self, position: &Position) -> impl Future<Output = Result<(), SourceError>> + Send {
         let _ = position;
         async { Ok(()) }

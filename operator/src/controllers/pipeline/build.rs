@@ -22,7 +22,7 @@ use k8s_openapi::{
 };
 use sha2::{Digest, Sha256};
 
-use super::Validated;
+use super::{PipelineKind, Validated};
 use crate::{config::OperatorConfig, labels};
 
 /// Port of the runtime's HTTP endpoints (`/metrics`, `/healthz`, `/readyz`).
@@ -253,22 +253,29 @@ fn role(validated: &Validated, name: &str) -> Role {
         verbs: verbs.iter().map(|v| (*v).to_owned()).collect(),
         ..PolicyRule::default()
     };
-    Role {
-        metadata: metadata(validated, name),
-        rules: Some(vec![
-            // Read its own resource (to follow spec changes between rollouts).
-            own(validated.kind.plural().to_owned(), &["get", "watch"]),
-            // Publish live figures and the ModelReady condition.
-            own(format!("{}/status", validated.kind.plural()), &["get", "patch"]),
-            // Report incidents (anomalies, warm-up done) as Events on its resource.
-            PolicyRule {
-                api_groups: Some(vec!["events.k8s.io".into()]),
-                resources: Some(vec!["events".into()]),
-                verbs: vec!["create".into()],
-                ..PolicyRule::default()
-            },
-        ]),
+    let mut rules = vec![
+        // Read its own resource (to follow spec changes between rollouts).
+        own(validated.kind.plural().to_owned(), &["get", "watch"]),
+        // Publish live figures and the ModelReady condition.
+        own(format!("{}/status", validated.kind.plural()), &["get", "patch"]),
+        // Report incidents (anomalies, warm-up done) as Events on its resource.
+        PolicyRule {
+            api_groups: Some(vec!["events.k8s.io".into()]),
+            resources: Some(vec!["events".into()]),
+            verbs: vec!["create".into()],
+            ..PolicyRule::default()
+        },
+    ];
+    if validated.kind == PipelineKind::Forecaster {
+        // Publish in status only the series that the namespace's AutoScalePolicies use (their specs, read only).
+        rules.push(PolicyRule {
+            api_groups: Some(vec![augur_crds::GROUP.into()]),
+            resources: Some(vec!["autoscalepolicies".into()]),
+            verbs: vec!["list".into()],
+            ..PolicyRule::default()
+        });
     }
+    Role { metadata: metadata(validated, name), rules: Some(rules) }
 }
 
 fn role_binding(validated: &Validated, name: &str) -> RoleBinding {

@@ -151,13 +151,30 @@ fn runtime_pods_are_hardened() {
 fn the_runtime_may_only_touch_its_own_resource() {
     let role = children("forecaster.yaml").role;
     for rule in role.rules.unwrap_or_default() {
-        if rule.api_groups.as_deref() == Some(&["augur.dev".to_owned()][..]) {
+        if rule.resources.as_deref() == Some(&["autoscalepolicies".to_owned()][..]) {
+            // A Forecaster publishes only the series the namespace's policies use: it may list them, nothing more.
+            assert_eq!(rule.verbs, ["list"], "{rule:?}");
+        } else if rule.api_groups.as_deref() == Some(&["augur.dev".to_owned()][..]) {
             assert_eq!(rule.resource_names, Some(vec!["checkout-load".to_owned()]), "{rule:?}");
             assert!(rule.verbs.iter().all(|v| ["get", "watch", "patch"].contains(&v.as_str())), "{rule:?}");
         } else {
             assert_eq!(rule.verbs, ["create"], "only Events may be created: {rule:?}");
         }
     }
+}
+
+#[test]
+fn only_a_forecaster_may_list_autoscale_policies() {
+    let lists = |file: &str| {
+        children(file)
+            .role
+            .rules
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.resources.as_deref() == Some(&["autoscalepolicies".to_owned()][..]) && r.verbs == ["list"])
+    };
+    assert!(lists("forecaster.yaml"));
+    assert!(!lists("anomaly-detector.yaml") && !lists("log-clusterer.yaml"));
 }
 
 #[test]

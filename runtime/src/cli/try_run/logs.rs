@@ -85,13 +85,7 @@ pub async fn run(
     logs: &LogConfig,
     out: &mut impl Write,
 ) -> anyhow::Result<Vec<Panel>> {
-    let settings = MinerSettings {
-        delimiters: logs.delimiters.clone(),
-        similarity: logs.similarity_threshold,
-        max_templates: logs.max_templates as usize,
-        ..MinerSettings::default()
-    };
-    let mut processor = LogProcessor::new(settings, true);
+    let mut processor = LogProcessor::new(MinerSettings::from(logs), true);
     let mut tally = Tally::default();
     let source = LineFileSource::open(&options.input)?;
     let (report, elapsed) = run_file(options, source, &mut processor, &mut tally).await?;

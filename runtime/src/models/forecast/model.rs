@@ -146,6 +146,41 @@ impl Forecaster {
         self
     }
 
+    /// Re-attaches `params` to a forecaster restored from a checkpoint, if its state has the shape a fresh forecaster
+    /// with `params` has (same candidates, same table sizes); otherwise says what differs. A forecaster of other
+    /// parameters or of another build's tuning would index out of bounds, so it is refused rather than attached. The
+    /// scratch buffers are skipped by serde and start empty; every update sizes them before use.
+    pub(crate) fn restored(self, params: ForecastParams) -> Result<Self, String> {
+        let fresh = Self::new(params.clone());
+        let same_candidates = self.candidates.len() == fresh.candidates.len()
+            && self.candidates.iter().zip(&fresh.candidates).all(|(restored, new)| {
+                std::mem::discriminant(restored) == std::mem::discriminant(new)
+                    && restored.history_needed() == new.history_needed()
+            });
+        if !same_candidates {
+            return Err("its candidate models differ from this build's".into());
+        }
+        let sizes = |f: &Self| {
+            [
+                f.kept.len(),
+                f.errors.len(),
+                f.scored.len(),
+                f.kept_final.len(),
+                f.kept_final_filled.len(),
+                f.final_errors[0].len(),
+                f.final_errors[1].len(),
+                f.final_scored.len(),
+                f.error_quantiles.len(),
+                f.quantile_scored.len(),
+                f.season_history.len(),
+            ]
+        };
+        if sizes(&self) != sizes(&fresh) || !(self.latest.is_empty() || self.latest.len() == fresh.horizon()) {
+            return Err("its state tables do not have the size the parameters give".into());
+        }
+        Ok(self.with_params(params))
+    }
+
     fn horizon(&self) -> usize {
         self.params.horizon.max(1)
     }

@@ -11,6 +11,10 @@ use std::{
 
 use super::masks::{is_variable_piece, is_variable_word};
 
+mod snapshot;
+
+pub(crate) use snapshot::MinerState;
+
 /// A fast multiply-rotate hasher for the miner's tables: their keys are words and token sequences from the miner
 /// itself, so SipHash's protection against chosen-key flooding buys nothing here, while hashing is the hot path.
 #[derive(Default, Clone, Copy)]

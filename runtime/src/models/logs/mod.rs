@@ -16,3 +16,14 @@ pub use masks::{is_variable_piece, is_variable_word};
 pub use metrics::{EXPORTED_TEMPLATES, LogMetrics};
 pub use miner::{Miner, MinerSettings, TemplateEvent, WILDCARD};
 pub use processor::{Assignment, LogProcessor};
+
+impl From<&augur_crds::runtime_config::LogConfig> for MinerSettings {
+    fn from(config: &augur_crds::runtime_config::LogConfig) -> Self {
+        Self {
+            delimiters: config.delimiters.clone(),
+            similarity: config.similarity_threshold,
+            max_templates: config.max_templates as usize,
+            ..Self::default()
+        }
+    }
+}

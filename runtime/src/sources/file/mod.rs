@@ -13,7 +13,7 @@ use std::{
 
 pub use decode::{CsvLayout, decode_json_metric};
 
-use super::{Source, SourceError};
+use super::{Source, SourceError, Step};
 use crate::record::{Batch, DeadLetter, MetricPoint, Position, SeriesId};
 
 /// Formats the file source reads.
@@ -123,7 +123,7 @@ impl MetricFileSource {
 impl Source for MetricFileSource {
     type Item = MetricPoint;
 
-    async fn next_batch(&mut self) -> Result<Option<Batch<MetricPoint>>, SourceError> {
+    async fn next_step(&mut self) -> Result<Option<Step<MetricPoint>>, SourceError> {
         let mut records = Vec::with_capacity(self.batch_size);
         while records.len() < self.batch_size && self.read_line()? {
             if let Some(record) = self.decode_line() {
@@ -133,7 +133,7 @@ impl Source for MetricFileSource {
         if records.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Batch { records, end: Position { partition: 0, offset: self.line_number } }))
+        Ok(Some(Step::Records(Batch { records, end: Position { partition: 0, offset: self.line_number } })))
     }
 
     fn progress(&self) -> Option<(u64, u64)> {
@@ -178,7 +178,7 @@ impl LineFileSource {
 impl Source for LineFileSource {
     type Item = LogLine;
 
-    async fn next_batch(&mut self) -> Result<Option<Batch<LogLine>>, SourceError> {
+    async fn next_step(&mut self) -> Result<Option<Step<LogLine>>, SourceError> {
         let mut records = Vec::with_capacity(self.batch_size);
         let mut buffer = Vec::new();
         while records.len() < self.batch_size {
@@ -198,7 +198,7 @@ impl Source for LineFileSource {
         if records.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Batch { records, end: Position { partition: 0, offset: self.number } }))
+        Ok(Some(Step::Records(Batch { records, end: Position { partition: 0, offset: self.number } })))
     }
 
     fn progress(&self) -> Option<(u64, u64)> {

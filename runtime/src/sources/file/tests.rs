@@ -7,7 +7,8 @@ fn read_all(text: &'static str, format: FileFormat) -> Vec<Result<MetricPoint, D
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap_or_else(|e| panic!("{e}"));
     runtime.block_on(async {
         let mut records = Vec::new();
-        while let Some(batch) = source.next_batch().await.unwrap_or_else(|e| panic!("{e}")) {
+        while let Some(step) = source.next_step().await.unwrap_or_else(|e| panic!("{e}")) {
+            let Step::Records(batch) = step else { panic!("a file source has no partition events") };
             records.extend(batch.records);
         }
         records

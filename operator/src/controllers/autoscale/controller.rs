@@ -1,0 +1,141 @@
+//! The AutoScalePolicy watch loop: reconcile when a policy changes, when a Forecaster or AnomalyDetector it refers
+//! to changes (a new forecast, an anomaly), when an HPA or Deployment it targets changes, and at least every
+//! [`REEVALUATE`](super::reconcile::REEVALUATE) because forecasts age. Back off per policy on transient failures;
+//! survive malformed objects.
+
+use std::{sync::Arc, time::Duration};
+
+use augur_crds::{AnomalyDetector, AutoScalePolicy, Forecaster};
+use futures::StreamExt;
+use k8s_openapi::api::{apps::v1::Deployment, autoscaling::v2::HorizontalPodAutoscaler};
+use kube::{
+    Api, ResourceExt,
+    core::DeserializeGuard,
+    runtime::{Controller, controller::Action, reflector::ObjectRef, reflector::Store, watcher},
+};
+
+use super::reconcile::{AutoscaleError, reconcile};
+use crate::controllers::pipeline::Context;
+
+type Guarded = DeserializeGuard<AutoScalePolicy>;
+
+/// The policies in `store` of `namespace` that `refers` selects.
+fn policies_where(
+    store: &Store<Guarded>,
+    namespace: Option<String>,
+    refers: impl Fn(&AutoScalePolicy) -> bool,
+) -> Vec<ObjectRef<Guarded>> {
+    let Some(namespace) = namespace else { return Vec::new() };
+    store
+        .state()
+        .iter()
+        .filter_map(|guard| guard.0.as_ref().ok())
+        .filter(|policy| policy.namespace().as_deref() == Some(namespace.as_str()) && refers(policy))
+        .map(|policy| ObjectRef::new(&policy.name_any()).within(&namespace))
+        .collect()
+}
+
+/// Whether `policy` reads forecasts from Forecaster `name`.
+pub fn uses_forecaster(policy: &AutoScalePolicy, name: &str) -> bool {
+    policy.spec.replicas.as_ref().is_some_and(|r| r.forecaster_ref.name == name)
+        || policy.spec.resources.iter().flat_map(|r| &r.containers).any(|c| c.forecaster_ref.name == name)
+}
+
+/// Whether `policy` freezes scale-down on AnomalyDetector `name`.
+pub fn uses_detector(policy: &AutoScalePolicy, name: &str) -> bool {
+    policy.spec.guardrails.freeze_scale_down_on.iter().any(|r| r.name == name)
+}
+
+/// Whether `policy` targets workload `kind/name`.
+pub fn targets(policy: &AutoScalePolicy, kind: &str, name: &str) -> bool {
+    policy.spec.target_ref.kind == kind && policy.spec.target_ref.name == name
+}
+
+/// Runs the controller until `shutdown` resolves.
+pub async fn run(context: Context, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
+    let client = context.client.clone();
+    let policies: Api<Guarded> = Api::all(client.clone());
+    let controller = Controller::new(policies, watcher::Config::default());
+    let store = controller.store();
+    let (forecasters, detectors, hpas, deployments) = (store.clone(), store.clone(), store.clone(), store);
+    let context = Arc::new(context);
+    controller
+        .watches(Api::<DeserializeGuard<Forecaster>>::all(client.clone()), watcher::Config::default(), move |f| {
+            let name = f.name_any();
+            policies_where(&forecasters, f.namespace(), |p| uses_forecaster(p, &name))
+        })
+        .watches(Api::<DeserializeGuard<AnomalyDetector>>::all(client.clone()), watcher::Config::default(), move |d| {
+            let name = d.name_any();
+            policies_where(&detectors, d.namespace(), |p| uses_detector(p, &name))
+        })
+        .watches(Api::<HorizontalPodAutoscaler>::all(client.clone()), watcher::Config::default(), move |hpa| {
+            let target = hpa.spec.as_ref().map(|s| s.scale_target_ref.clone());
+            policies_where(&hpas, hpa.namespace(), |p| target.as_ref().is_some_and(|t| targets(p, &t.kind, &t.name)))
+        })
+        .watches(Api::<Deployment>::all(client), watcher::Config::default(), move |deployment| {
+            let name = deployment.name_any();
+            policies_where(&deployments, deployment.namespace(), |p| targets(p, "Deployment", &name))
+        })
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile_guarded, error_policy, context)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(error = %error, "autoscale reconcile loop");
+            }
+        })
+        .await;
+}
+
+fn key(guard: &Guarded) -> String {
+    match &guard.0 {
+        Ok(policy) => format!("{}/{}", policy.namespace().unwrap_or_default(), policy.name_any()),
+        Err(invalid) => format!(
+            "{}/{}",
+            invalid.metadata.namespace.as_deref().unwrap_or_default(),
+            invalid.metadata.name.as_deref().unwrap_or_default()
+        ),
+    }
+}
+
+async fn reconcile_guarded(guard: Arc<Guarded>, context: Arc<Context>) -> Result<Action, AutoscaleError> {
+    let policy = match &guard.0 {
+        Ok(policy) => policy,
+        Err(invalid) => {
+            tracing::warn!(policy = %key(&guard), error = %invalid.error, "cannot read the AutoScalePolicy; waiting for it to change");
+            return Ok(Action::await_change());
+        }
+    };
+    let object_key = key(&guard);
+    tracing::debug!(policy = %object_key, "reconcile");
+    let started = std::time::Instant::now();
+    let result = reconcile(Arc::new(policy.clone()), &context).await;
+    let outcome = match &result {
+        Ok(_) => "applied",
+        Err(error) => error.category(),
+    };
+    context.metrics.record("AutoScalePolicy", outcome, started.elapsed().as_secs_f64());
+    let action = result?;
+    context.backoff.lock().unwrap_or_else(|e| e.into_inner()).succeeded(&object_key);
+    Ok(action)
+}
+
+fn error_policy(guard: Arc<Guarded>, error: &AutoscaleError, context: Arc<Context>) -> Action {
+    let object_key = key(&guard);
+    let delay: Duration = context.backoff.lock().unwrap_or_else(|e| e.into_inner()).failed(&object_key);
+    tracing::warn!(policy = %object_key, category = error.category(), error = %error, retry_in_s = delay.as_secs(), "reconcile failed");
+    if let Ok(policy) = &guard.0 {
+        let resource = policy.clone().into();
+        let (category, message) = (error.category(), error.to_string());
+        tokio::spawn(async move {
+            crate::controllers::pipeline::reconcile::publish(
+                &context,
+                &resource,
+                kube::runtime::events::EventType::Warning,
+                category,
+                message,
+            )
+            .await;
+        });
+    }
+    Action::requeue(delay)
+}

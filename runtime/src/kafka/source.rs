@@ -1,0 +1,338 @@
+//! The Kafka source: a consumer-group member with auto-commit off. Offsets are committed only when the runner says
+//! the records before them reached the sinks and a checkpoint (all of this is at-least-once). On assignment each
+//! partition's checkpoint is loaded and handed to the runner before any of the partition's records, and records
+//! already reflected in it are skipped; on revocation the partition's buffered records are dropped.
+
+use std::{
+    collections::{BTreeMap, HashMap, VecDeque},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use augur_crds::{
+    common::StartFrom,
+    runtime_config::{KafkaInput, RecordFormat},
+};
+use rdkafka::{
+    ClientConfig, Message, Offset, TopicPartitionList,
+    consumer::{CommitMode, Consumer, StreamConsumer},
+    error::KafkaError,
+};
+
+use super::{
+    client_config,
+    rebalance::{Change, RebalanceLog},
+};
+use crate::{
+    checkpoint::CheckpointStore,
+    record::{Batch, DeadLetter, Decoded, MetricPoint, Position, SeriesId},
+    sources::{Source, SourceError, Step, file::LogLine, file::decode_json_metric},
+};
+
+/// Turns a record's payload into an input of the pipeline.
+pub trait Decode: Send + Sync + 'static {
+    /// The decoded record.
+    type Item: Send + 'static;
+
+    /// Decodes `payload`, read at `position`; failures become dead letters with the reason.
+    fn decode(&self, payload: &[u8], position: Position) -> Decoded<Self::Item>;
+}
+
+/// JSON metric events; events naming no series belong to the topic's series.
+pub struct MetricDecoder {
+    default_series: SeriesId,
+}
+
+impl MetricDecoder {
+    /// Events without a series name are `default_series`.
+    pub fn new(default_series: &str) -> Self {
+        Self { default_series: SeriesId::from(default_series) }
+    }
+}
+
+impl Decode for MetricDecoder {
+    type Item = MetricPoint;
+
+    fn decode(&self, payload: &[u8], position: Position) -> Decoded<MetricPoint> {
+        decode_json_metric(payload, &self.default_series, position)
+    }
+}
+
+/// Log records: a raw line, or the message at a dot path of a JSON record.
+pub struct LogDecoder {
+    message_path: Option<Vec<String>>,
+}
+
+impl LogDecoder {
+    /// A decoder for `format` (`LogLines` or `JsonLogs`); `None` for metric formats.
+    pub fn new(format: &RecordFormat) -> Option<Self> {
+        match format {
+            RecordFormat::LogLines => Some(Self { message_path: None }),
+            RecordFormat::JsonLogs { message_field, .. } => {
+                Some(Self { message_path: Some(message_field.split('.').map(str::to_owned).collect()) })
+            }
+            RecordFormat::MetricEvents => None,
+        }
+    }
+}
+
+impl Decode for LogDecoder {
+    type Item = LogLine;
+
+    fn decode(&self, payload: &[u8], position: Position) -> Decoded<LogLine> {
+        let number = position.offset;
+        let Some(path) = &self.message_path else {
+            let text = String::from_utf8_lossy(payload).trim_end_matches(['\n', '\r']).to_owned();
+            return Ok(LogLine { number, text });
+        };
+        let record: serde_json::Value = serde_json::from_slice(payload)
+            .map_err(|e| DeadLetter::new(position.clone(), payload, format!("not a JSON log record: {e}")))?;
+        let message = path.iter().try_fold(&record, |value, key| value.get(key)).ok_or_else(|| {
+            DeadLetter::new(position.clone(), payload, format!("the record has no field {:?}", path.join(".")))
+        })?;
+        let text = match message {
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        Ok(LogLine { number, text })
+    }
+}
+
+/// Records gathered for one partition, and the offset after the last of them.
+type Gathered<T> = (Vec<Decoded<T>>, i64);
+
+/// Most records in one batch.
+const MAX_BATCH: usize = 4096;
+/// How long a batch waits for more records after its first one.
+const LINGER: Duration = Duration::from_millis(5);
+/// How often an idle source wakes to notice rebalances.
+const WAKE: Duration = Duration::from_millis(200);
+/// Least time between two warnings about consumer errors.
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// Records of a Kafka topic read as a member of a consumer group.
+pub struct KafkaSource<D: Decode> {
+    settings: ClientConfig,
+    topic: String,
+    decoder: D,
+    store: Option<Arc<dyn CheckpointStore>>,
+    consumer: Option<StreamConsumer<RebalanceLog>>,
+    /// Per partition, the first offset not yet reflected in restored state.
+    resume: HashMap<i32, i64>,
+    /// Records collected for the next batches, per partition, with the offset after the last one.
+    buffers: BTreeMap<i32, Gathered<D::Item>>,
+    pending: VecDeque<Step<D::Item>>,
+    /// Offsets committed so far, re-committed synchronously on close.
+    committed: BTreeMap<i32, i64>,
+    last_warning: Option<Instant>,
+}
+
+impl<D: Decode> KafkaSource<D> {
+    /// A source for `input`; checkpoints are loaded from `store` on assignment when given.
+    pub fn new(
+        input: &KafkaInput,
+        decoder: D,
+        client_id: &str,
+        store: Option<Arc<dyn CheckpointStore>>,
+    ) -> Result<Self, SourceError> {
+        let mut settings =
+            client_config(&input.connection, client_id).map_err(|e| SourceError::Config(e.to_string()))?;
+        settings
+            .set("group.id", &input.consumer_group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "false")
+            .set("auto.offset.reset", if input.start_from == StartFrom::Earliest { "earliest" } else { "latest" })
+            // Only the partitions that move are revoked, so a member joining does not reset everyone's state.
+            .set("partition.assignment.strategy", "cooperative-sticky")
+            // Brokers that answer a fetch only at its deadline (tansu does) would otherwise add up to 500 ms.
+            .set("fetch.wait.max.ms", "25")
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "2000");
+        Ok(Self {
+            settings,
+            topic: input.topic.clone(),
+            decoder,
+            store,
+            consumer: None,
+            resume: HashMap::new(),
+            buffers: BTreeMap::new(),
+            pending: VecDeque::new(),
+            committed: BTreeMap::new(),
+            last_warning: None,
+        })
+    }
+
+    /// Overrides a librdkafka setting (tests shorten group timeouts with it).
+    pub fn with_setting(mut self, key: &str, value: &str) -> Self {
+        self.settings.set(key, value);
+        self
+    }
+
+    fn consumer(&self) -> Result<&StreamConsumer<RebalanceLog>, SourceError> {
+        self.consumer.as_ref().ok_or_else(|| SourceError::Config("the Kafka source was not started".into()))
+    }
+
+    /// Turns recorded assignment changes into steps, loading checkpoints of newly assigned partitions.
+    async fn handle_rebalances(&mut self) -> Result<(), SourceError> {
+        let changes = self.consumer()?.context().take();
+        for change in changes {
+            match change {
+                Change::Revoked(partitions) => {
+                    for partition in partitions {
+                        self.resume.remove(&partition);
+                        self.buffers.remove(&partition);
+                        self.committed.remove(&partition);
+                        tracing::info!(topic = %self.topic, partition, "partition revoked");
+                        self.pending.push_back(Step::Revoked { partition });
+                    }
+                }
+                Change::Assigned(partitions) => self.assign(&partitions).await,
+            }
+        }
+        Ok(())
+    }
+
+    async fn assign(&mut self, partitions: &[i32]) {
+        let mut restored: HashMap<i32, (i64, Vec<u8>)> = HashMap::new();
+        if let Some(store) = &self.store {
+            match store.load(partitions).await {
+                Ok(found) => {
+                    for (partition, checkpoint) in found {
+                        match checkpoint {
+                            Ok(checkpoint) => {
+                                restored.insert(partition, (checkpoint.next_offset, checkpoint.state));
+                            }
+                            Err(error) => tracing::warn!(partition, %error, "checkpoint not restored"),
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "checkpoints could not be loaded; starting fresh"),
+            }
+        }
+        for partition in partitions {
+            self.buffers.remove(partition);
+            let snapshot = restored.remove(partition).map(|(next_offset, state)| {
+                self.resume.insert(*partition, next_offset);
+                state
+            });
+            tracing::info!(topic = %self.topic, partition, restored = snapshot.is_some(), "partition assigned");
+            self.pending.push_back(Step::Assigned { partition: *partition, snapshot });
+        }
+    }
+
+    /// Adds one consumed record to its partition's buffer (skipping what restored state already reflects).
+    fn collect(&mut self, partition: i32, offset: i64, payload: &[u8]) {
+        if self.resume.get(&partition).is_some_and(|resume| offset < *resume) {
+            return;
+        }
+        let record = self.decoder.decode(payload, Position { partition, offset });
+        let (records, next) = self.buffers.entry(partition).or_insert_with(|| (Vec::new(), offset + 1));
+        records.push(record);
+        *next = offset + 1;
+    }
+
+    fn warn(&mut self, error: &KafkaError) {
+        if self.last_warning.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
+            tracing::warn!(topic = %self.topic, %error, "Kafka consumer error; retrying");
+            self.last_warning = Some(Instant::now());
+        }
+    }
+
+    /// Waits for records, then gathers more for up to [`LINGER`] into per-partition batches. Returns false when
+    /// nothing arrived within [`WAKE`].
+    async fn fill(&mut self) -> Result<bool, SourceError> {
+        let mut gathered = 0;
+        let mut deadline: Option<Instant> = None;
+        while gathered < MAX_BATCH {
+            let wait = deadline.map_or(WAKE, |d| d.saturating_duration_since(Instant::now()));
+            let received = match tokio::time::timeout(wait, self.consumer()?.recv()).await {
+                Err(_elapsed) => None,
+                Ok(Ok(message)) => {
+                    let payload = message.payload().unwrap_or_default().to_vec();
+                    Some((message.partition(), message.offset(), payload))
+                }
+                Ok(Err(error)) => {
+                    self.warn(&error);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    None
+                }
+            };
+            let got_one = received.is_some();
+            // A rebalance happens inside a poll: handle it before the record the poll returned.
+            self.handle_rebalances().await?;
+            if let Some((partition, offset, payload)) = received {
+                self.collect(partition, offset, &payload);
+                gathered += 1;
+                deadline.get_or_insert_with(|| Instant::now() + LINGER);
+            }
+            // Stop for a rebalance (its steps go out promptly), at the end of the linger, or after a quiet wait.
+            let linger_over = deadline.is_some_and(|d| Instant::now() >= d);
+            if !self.pending.is_empty() || linger_over || (!got_one && deadline.is_none()) {
+                break;
+            }
+        }
+        for (partition, (records, next)) in std::mem::take(&mut self.buffers) {
+            if !records.is_empty() {
+                self.pending.push_back(Step::Records(Batch { records, end: Position { partition, offset: next } }));
+            }
+        }
+        Ok(!self.pending.is_empty())
+    }
+}
+
+impl<D: Decode> Source for KafkaSource<D> {
+    type Item = D::Item;
+
+    async fn start(&mut self) -> Result<(), SourceError> {
+        let consumer: StreamConsumer<RebalanceLog> = self
+            .settings
+            .create_with_context(RebalanceLog::default())
+            .map_err(|e| SourceError::Config(format!("cannot create the Kafka consumer: {e}")))?;
+        consumer
+            .subscribe(&[&self.topic])
+            .map_err(|e| SourceError::Config(format!("cannot subscribe to {}: {e}", self.topic)))?;
+        self.consumer = Some(consumer);
+        Ok(())
+    }
+
+    async fn next_step(&mut self) -> Result<Option<Step<D::Item>>, SourceError> {
+        loop {
+            if let Some(step) = self.pending.pop_front() {
+                return Ok(Some(step));
+            }
+            if !self.fill().await? {
+                return Ok(Some(Step::Idle));
+            }
+        }
+    }
+
+    async fn commit(&mut self, position: &Position) -> Result<(), SourceError> {
+        let mut list = TopicPartitionList::new();
+        list.add_partition_offset(&self.topic, position.partition, Offset::Offset(position.offset))
+            .map_err(|e| SourceError::Config(e.to_string()))?;
+        // A partition revoked meanwhile refuses the commit; its new owner resumes from its own checkpoint.
+        if let Err(error) = self.consumer()?.commit(&list, CommitMode::Async) {
+            tracing::debug!(partition = position.partition, %error, "offset commit refused");
+        } else {
+            self.committed.insert(position.partition, position.offset);
+        }
+        Ok(())
+    }
+
+    async fn close(&mut self) -> Result<(), SourceError> {
+        if let Some(consumer) = self.consumer.take() {
+            let mut list = TopicPartitionList::new();
+            for (partition, offset) in &self.committed {
+                let _ = list.add_partition_offset(&self.topic, *partition, Offset::Offset(*offset));
+            }
+            if list.count() > 0
+                && let Err(error) = consumer.commit(&list, CommitMode::Sync)
+            {
+                tracing::warn!(%error, "final offset commit failed; the last checkpoint interval will be replayed");
+            }
+            consumer.unsubscribe();
+        }
+        Ok(())
+    }
+}

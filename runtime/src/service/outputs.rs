@@ -1,0 +1,168 @@
+//! The service's sinks: results observed by the metrics and (those worth publishing) written to the Kafka result
+//! topic; dead letters counted, logged (rate-limited) and written to the dead-letter topic. The JSON of each
+//! result kind is documented in `docs/results.md`.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use serde::Serialize;
+
+use super::metrics::RuntimeMetrics;
+use crate::{
+    kafka::{KafkaSink, Keyed},
+    models::{anomaly::ScoredPoint, forecast::StepForecast, logs::Assignment},
+    pipeline::{Sink, SinkError},
+    record::DeadLetter,
+};
+
+impl Keyed for ScoredPoint {
+    fn key(&self) -> Option<&str> {
+        Some(&self.series)
+    }
+}
+
+impl Keyed for StepForecast {
+    fn key(&self) -> Option<&str> {
+        Some(&self.series)
+    }
+}
+
+impl Keyed for Assignment {
+    fn key(&self) -> Option<&str> {
+        Some(&self.template)
+    }
+}
+
+/// What the service does with each result of a kind.
+pub trait ResultPolicy: Serialize + Keyed + Sync + Send + 'static {
+    /// Whether the result goes to the result topic: an anomaly detector publishes anomalies, not every score, and a
+    /// log clusterer its assignments only when asked; `emit_all` publishes everything.
+    fn publish(&self, emit_all: bool) -> bool;
+    /// Updates the kind's metrics.
+    fn observe(&self, metrics: &RuntimeMetrics);
+}
+
+impl ResultPolicy for ScoredPoint {
+    fn publish(&self, emit_all: bool) -> bool {
+        emit_all || self.anomaly
+    }
+
+    fn observe(&self, metrics: &RuntimeMetrics) {
+        if self.anomaly {
+            metrics.anomalies.inc();
+        }
+    }
+}
+
+impl ResultPolicy for StepForecast {
+    fn publish(&self, _emit_all: bool) -> bool {
+        true
+    }
+
+    fn observe(&self, metrics: &RuntimeMetrics) {
+        metrics.forecast_steps.inc();
+    }
+}
+
+impl ResultPolicy for Assignment {
+    fn publish(&self, emit_all: bool) -> bool {
+        emit_all
+    }
+
+    fn observe(&self, _metrics: &RuntimeMetrics) {}
+}
+
+/// Results to the metrics and the result topic.
+pub struct ResultSink<T> {
+    /// The result topic, when configured.
+    pub kafka: Option<KafkaSink<T>>,
+    /// Publish every result (log assignments), not only the notable ones.
+    pub emit_all: bool,
+    /// The process's metrics.
+    pub metrics: Arc<RuntimeMetrics>,
+}
+
+impl<T: ResultPolicy> Sink<T> for ResultSink<T> {
+    async fn write(&mut self, items: &[T]) -> Result<(), SinkError> {
+        items.iter().for_each(|item| item.observe(&self.metrics));
+        if let Some(kafka) = &mut self.kafka {
+            let before = kafka.written();
+            let emit_all = self.emit_all;
+            kafka.send_all(items.iter().filter(|item| item.publish(emit_all))).await?;
+            self.metrics.published.inc_by(kafka.written() - before);
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), SinkError> {
+        match &mut self.kafka {
+            Some(kafka) => kafka.flush().await,
+            None => Ok(()),
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), SinkError> {
+        match &mut self.kafka {
+            Some(kafka) => kafka.close().await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Least time between two logged dead letters.
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Dead letters to the log and the dead-letter topic (counted by the runner's report).
+pub struct DeadLetterSink {
+    /// The dead-letter topic, when configured.
+    pub kafka: Option<KafkaSink<DeadLetter>>,
+    last_logged: Option<Instant>,
+    unlogged: u64,
+}
+
+impl DeadLetterSink {
+    /// A sink writing to `kafka` when given.
+    pub fn new(kafka: Option<KafkaSink<DeadLetter>>) -> Self {
+        Self { kafka, last_logged: None, unlogged: 0 }
+    }
+}
+
+impl Sink<DeadLetter> for DeadLetterSink {
+    async fn write(&mut self, items: &[DeadLetter]) -> Result<(), SinkError> {
+        if let Some(first) = items.first() {
+            self.unlogged += items.len() as u64;
+            if self.last_logged.is_none_or(|at| at.elapsed() >= LOG_EVERY) {
+                tracing::warn!(
+                    partition = first.position.partition,
+                    offset = first.position.offset,
+                    reason = %first.reason,
+                    since_last_warning = self.unlogged,
+                    dead_letter_topic = self.kafka.is_some(),
+                    "records failed to decode"
+                );
+                self.last_logged = Some(Instant::now());
+                self.unlogged = 0;
+            }
+        }
+        match &mut self.kafka {
+            Some(kafka) => kafka.write(items).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), SinkError> {
+        match &mut self.kafka {
+            Some(kafka) => kafka.flush().await,
+            None => Ok(()),
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), SinkError> {
+        match &mut self.kafka {
+            Some(kafka) => kafka.close().await,
+            None => Ok(()),
+        }
+    }
+}

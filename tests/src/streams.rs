@@ -1,0 +1,159 @@
+//! Access to the real servers of the integration tests: a Kafka-compatible broker (`AUGUR_KAFKA_BOOTSTRAP`) and
+//! Prometheus (`AUGUR_PROMETHEUS_URL`), which `.ci/run` installs and starts on loopback. Without them the tests
+//! skip with a notice; under CI (`CI=true`) a missing server is a failure, not a skip.
+//!
+//! Also: unique topic names, producing records, reading a topic from the beginning, RuntimeConfigs for a test, and
+//! polling with a deadline (never sleeping for a fixed time to let something happen).
+
+use std::{
+    future::Future,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use augur_crds::runtime_config::RuntimeConfig;
+use rdkafka::{
+    ClientConfig, Message, Offset, TopicPartitionList,
+    consumer::{BaseConsumer, Consumer},
+    producer::{FutureProducer, FutureRecord},
+};
+
+/// The broker's address variable.
+pub const KAFKA_VAR: &str = "AUGUR_KAFKA_BOOTSTRAP";
+/// Prometheus's URL variable.
+pub const PROMETHEUS_VAR: &str = "AUGUR_PROMETHEUS_URL";
+
+/// Shows the runtime's logs in a test's output (`RUST_LOG` filters; warnings by default).
+pub fn show_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+}
+
+/// The value of `variable`, or `None` with a printed notice; under CI a missing variable fails the test.
+pub fn server(variable: &str, test: &str) -> Option<String> {
+    show_logs();
+    match std::env::var(variable) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
+            panic!("{test}: {variable} is not set; under CI the integration servers must be running (see .ci/run)")
+        }
+        _ => {
+            println!("skipping {test}: set {variable} (bash .ci/run starts the servers) to run it");
+            None
+        }
+    }
+}
+
+/// A name no other test run uses.
+pub fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("{prefix}-{:x}", nanos % 0xffff_ffff_ffff)
+}
+
+fn client(bootstrap: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", bootstrap);
+    config
+}
+
+/// Creates `topic` with `partitions` partitions.
+pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
+    augur_runtime::kafka::create_topic(&client(bootstrap), topic, partitions, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A producer for the test's input.
+pub fn producer(bootstrap: &str) -> FutureProducer {
+    client(bootstrap).set("linger.ms", "5").create().unwrap_or_else(|e| panic!("producer: {e}"))
+}
+
+/// Produces `records` (key, payload) to `topic` and waits until every one is delivered.
+pub async fn produce(producer: &FutureProducer, topic: &str, records: &[(String, Vec<u8>)]) {
+    let mut deliveries = Vec::with_capacity(records.len());
+    for (key, payload) in records {
+        let record = FutureRecord::to(topic).key(key).payload(payload);
+        deliveries.push(producer.send_result(record).unwrap_or_else(|(e, _)| panic!("produce to {topic}: {e}")));
+    }
+    for delivery in deliveries {
+        match delivery.await {
+            Ok(Ok(_)) => {}
+            Ok(Err((error, _))) => panic!("delivery to {topic}: {error}"),
+            Err(_) => panic!("delivery to {topic} cancelled"),
+        }
+    }
+}
+
+/// Reads a topic from the beginning, keeping every record's JSON payload (and every raw record).
+pub struct TopicReader {
+    consumer: BaseConsumer,
+    /// Payloads read so far, parsed as JSON (records that are not JSON are left out).
+    pub records: Vec<serde_json::Value>,
+    /// Every record read so far: (key, payload).
+    pub raw: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl TopicReader {
+    /// A reader of every partition of `topic` (which must exist) from the beginning.
+    pub fn new(bootstrap: &str, topic: &str) -> Self {
+        let consumer: BaseConsumer = client(bootstrap)
+            .set("group.id", unique("augur-test-reader"))
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap_or_else(|e| panic!("reader: {e}"));
+        let metadata =
+            consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap_or_else(|e| panic!("{topic}: {e}"));
+        let mut assignment = TopicPartitionList::new();
+        for found in metadata.topics() {
+            for partition in found.partitions() {
+                let _ = assignment.add_partition_offset(topic, partition.id(), Offset::Beginning);
+            }
+        }
+        consumer.assign(&assignment).unwrap_or_else(|e| panic!("assign {topic}: {e}"));
+        Self { consumer, records: Vec::new(), raw: Vec::new() }
+    }
+
+    /// Reads what is available now (up to a short wait).
+    pub fn poll(&mut self) {
+        while let Some(message) = self.consumer.poll(Duration::from_millis(50)) {
+            let Ok(message) = message else { continue };
+            let payload = message.payload().unwrap_or_default();
+            if let Ok(value) = serde_json::from_slice(payload) {
+                self.records.push(value);
+            }
+            self.raw.push((message.key().unwrap_or_default().to_vec(), payload.to_vec()));
+        }
+    }
+
+    /// Polls until `done(reader)` holds; panics with `what` after `timeout`.
+    pub async fn wait_for(&mut self, what: &str, timeout: Duration, done: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.poll();
+            if done(self) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; {} records read", self.records.len());
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Polls `check` until it returns true; panics with `what` after `timeout`.
+pub async fn eventually<F: Future<Output = bool>>(what: &str, timeout: Duration, mut check: impl FnMut() -> F) {
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A RuntimeConfig from YAML, failing the test with the reason when it does not parse.
+pub fn runtime_config(yaml: &str) -> RuntimeConfig {
+    RuntimeConfig::from_yaml(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"))
+}
+
+/// The YAML of a Kafka connection to `bootstrap`, indented for a RuntimeConfig.
+pub fn connection(bootstrap: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    format!("{pad}connection:\n{pad}  bootstrapServers:\n{pad}    list: [\"{bootstrap}\"]\n")
+}

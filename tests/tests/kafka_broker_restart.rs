@@ -1,0 +1,104 @@
+//! The broker restarted under a running runtime: the runtime keeps running, reconnects and processes what arrives
+//! after the restart. The test runs its own broker (`AUGUR_TANSU_BIN`, which `.ci/run` provides) so it can stop
+//! and start it; its storage is in memory, so topics are created again after the restart, as after losing a
+//! single-node cluster.
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use augur_runtime::{
+    pipeline::Shutdown,
+    service::{self, ServiceOptions},
+};
+use augur_tests::streams::{TopicReader, connection, create_topic, produce, producer, runtime_config, server, unique};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+fn start_broker(binary: &str, port: u16) -> Child {
+    let url = format!("tcp://127.0.0.1:{port}");
+    let child = Command::new(binary)
+        .args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+            "--storage-engine",
+            "memory://tansu/",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the broker did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+fn events(range: std::ops::Range<i64>) -> Vec<(String, Vec<u8>)> {
+    range
+        .flat_map(|step| {
+            ["api", "web"].map(|series| {
+                let event = serde_json::json!({"series": series, "timestamp": step * 60_000, "value": 100 + step % 7});
+                (series.to_owned(), event.to_string().into_bytes())
+            })
+        })
+        .collect()
+}
+
+fn steps_seen(reader: &TopicReader) -> i64 {
+    reader.records.iter().filter_map(|r| r["timestamp"].as_i64()).map(|t| t / 60_000).max().unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runtime_recovers_when_the_broker_restarts() {
+    let Some(tansu) = server("AUGUR_TANSU_BIN", "the_runtime_recovers_when_the_broker_restarts") else { return };
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port());
+    let port = port.unwrap_or_else(|e| panic!("{e}"));
+    let bootstrap = format!("127.0.0.1:{port}");
+    let mut broker = start_broker(&tansu, port);
+    let (input, output) = (unique("augur-load"), unique("augur-forecasts"));
+    create_topic(&bootstrap, &input, 1).await;
+    create_topic(&bootstrap, &output, 1).await;
+    let config = runtime_config(&format!(
+        "apiVersion: runtime.augur.dev/v1\nkind: RuntimeConfig\nresource: {{kind: Forecaster, namespace: test, name: load}}\n\
+         source:\n  kafka:\n{}    topic: {input}\n    consumerGroup: {}\n    startFrom: Earliest\n    format: MetricEvents\n\
+         model:\n  forecast: {{algorithm: Auto, seasonality: None, horizon: 10m, step: 1m, quantiles: [0.1, 0.5, 0.9]}}\n\
+         output:\n  kafka:\n{}    topic: {output}\n  metrics: true\n  status: false\n\
+         state:\n  checkpointInterval: 1s\n  store: none\nlimits: {{maxSeries: 100}}\n",
+        connection(&bootstrap, 4),
+        unique("augur-group"),
+        connection(&bootstrap, 4),
+    ));
+    let shutdown = Shutdown::new();
+    let running = {
+        let shutdown = shutdown.clone();
+        let options = ServiceOptions { client_id: "restart".into(), ..ServiceOptions::default() };
+        tokio::spawn(async move { service::run(&config, &options, shutdown).await })
+    };
+    produce(&producer(&bootstrap), &input, &events(0..50)).await;
+    let mut results = TopicReader::new(&bootstrap, &output);
+    results.wait_for("results before the restart", WAIT, |r| steps_seen(r) >= 48).await;
+
+    let _ = broker.kill();
+    let _ = broker.wait();
+    broker = start_broker(&tansu, port);
+    create_topic(&bootstrap, &input, 1).await;
+    create_topic(&bootstrap, &output, 1).await;
+    // Past the position the runtime had reached, so it reads on whatever offset it resumes from.
+    produce(&producer(&bootstrap), &input, &events(50..200)).await;
+    let mut results = TopicReader::new(&bootstrap, &output);
+    results.wait_for("results after the restart", WAIT, |r| steps_seen(r) >= 198).await;
+    assert!(!running.is_finished(), "the runtime kept running through the outage");
+
+    shutdown.fire();
+    running.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e:#}"));
+    let _ = broker.kill();
+    let _ = broker.wait();
+}
