@@ -2,7 +2,7 @@
 //! outcomes and actions are fixed sets; per-policy series (namespace, name) are removed when the policy goes.
 
 use prometheus_client::{
-    encoding::{EncodeLabelSet, text::encode},
+    encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
@@ -98,10 +98,7 @@ impl Metrics {
 
     /// The text exposition format.
     pub fn encode(&self) -> String {
-        let mut text = String::new();
-        // Encoding into a String cannot fail.
-        let _ = encode(&mut text, &self.registry);
-        text
+        augur_probes::render(&self.registry)
     }
 }
 

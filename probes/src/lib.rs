@@ -80,6 +80,14 @@ impl Probes {
     }
 }
 
+/// The OpenMetrics text of `registry`.
+pub fn render(registry: &prometheus_client::registry::Registry) -> String {
+    let mut text = String::new();
+    // Encoding into a String cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut text, registry);
+    text
+}
+
 /// Resolves on SIGTERM (what Kubernetes sends before stopping a pod) or Ctrl-C.
 pub async fn termination() {
     let ctrl_c = async {

@@ -5,4 +5,5 @@
 
 pub mod autoscale;
 pub mod backoff;
+pub mod conditions;
 pub mod pipeline;

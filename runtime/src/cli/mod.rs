@@ -66,32 +66,7 @@ pub enum Command {
     },
     /// Replay a load trace through the HPA alone, the HPA under an AutoScalePolicy's forecast floor, and an oracle;
     /// compare under-provisioning, pod-hours and scaling actions.
-    Simulate {
-        /// The load trace: CSV with `timestamp,value[,series]`, each value the mean load over its step.
-        #[arg(long)]
-        trace: PathBuf,
-        /// The series to use when the trace holds several.
-        #[arg(long)]
-        series: Option<String>,
-        /// The AutoScalePolicy manifest (its `spec.replicas` and `spec.guardrails`).
-        #[arg(long)]
-        policy: PathBuf,
-        /// Time a new pod needs before it serves load.
-        #[arg(long, default_value = "2m")]
-        pod_startup: augur_crds::common::Duration,
-        /// Load one replica serves; overrides the policy's `replicas.capacityPerReplica`.
-        #[arg(long)]
-        capacity_per_replica: Option<f64>,
-        /// The HPA's target utilisation, in percent of the capacity per replica.
-        #[arg(long, default_value_t = 70.0)]
-        target_utilization: f64,
-        /// Draw demand and each strategy's ready pods into this SVG file.
-        #[arg(long)]
-        plot: Option<PathBuf>,
-        /// Print `{"hpa": {...}, "augur": {...}, "oracle": {...}}` instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    Simulate(simulate::SimulateOptions),
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -221,28 +196,7 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
         Command::Try { manifest, input, plot, out: results, top } => {
             try_run::run(&try_run::TryOptions { manifest, input, plot, out: results, top }, out)
         }
-        Command::Simulate {
-            trace,
-            series,
-            policy,
-            pod_startup,
-            capacity_per_replica,
-            target_utilization,
-            plot,
-            json,
-        } => simulate::run(
-            &simulate::SimulateOptions {
-                trace,
-                series,
-                policy,
-                pod_startup,
-                capacity_per_replica,
-                target_utilization,
-                plot,
-                json,
-            },
-            out,
-        ),
+        Command::Simulate(options) => simulate::run(&options, out),
         Command::Bench(BenchCommand::Autoscale { data, peak_pods, pod_startup, target_utilization }) => {
             let settings = bench::autoscale::Settings { peak_pods, pod_startup, target_utilization };
             bench::autoscale::run(&data, &settings, out).map(|_| ())

@@ -98,6 +98,30 @@ impl<T: Sync, S: Sink<T>> Sink<T> for &mut S {
     }
 }
 
+/// An optional sink: `None` takes everything and keeps nothing (an output that is not configured).
+impl<T: Sync, S: Sink<T>> Sink<T> for Option<S> {
+    async fn write(&mut self, items: &[T]) -> Result<(), SinkError> {
+        match self {
+            Some(sink) => sink.write(items).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), SinkError> {
+        match self {
+            Some(sink) => sink.flush().await,
+            None => Ok(()),
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), SinkError> {
+        match self {
+            Some(sink) => sink.close().await,
+            None => Ok(()),
+        }
+    }
+}
+
 /// Why a run stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {

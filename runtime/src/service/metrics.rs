@@ -5,7 +5,6 @@
 use std::sync::Mutex;
 
 use prometheus_client::{
-    encoding::text::encode,
     metrics::{counter::Counter, gauge::Gauge},
     registry::Registry,
 };
@@ -111,10 +110,7 @@ impl RuntimeMetrics {
 
     /// The OpenMetrics exposition.
     pub fn encode(&self) -> String {
-        let mut text = String::new();
-        // Writing into a String cannot fail.
-        let _ = encode(&mut text, &self.registry);
-        text
+        augur_probes::render(&self.registry)
     }
 }
 

@@ -7,22 +7,24 @@ mod metrics;
 mod outputs;
 mod status;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, atomic::Ordering},
+};
 
 use anyhow::{Context as _, bail};
 use augur_crds::runtime_config::{
-    FileFormat as ConfigFileFormat, KafkaOutputConfig, ModelConfig, RuntimeConfig, SourceConfig, StateStore,
+    FileFormat as ConfigFileFormat, KafkaInput, KafkaOutputConfig, ModelConfig, RuntimeConfig, SourceConfig, StateStore,
 };
 use augur_probes::Probes;
 pub use metrics::RuntimeMetrics;
 pub use outputs::{DeadLetterSink, ResultPolicy, ResultSink};
 use rdkafka::producer::FutureProducer;
 pub use status::StatusPublishing;
-use std::sync::atomic::Ordering;
 
 use crate::{
     checkpoint::{CheckpointStore, FileStore, KafkaStore},
-    kafka::{KafkaSink, LogDecoder, MetricDecoder, client_config},
+    kafka::{Decode, KafkaSink, KafkaSource, LogDecoder, MetricDecoder, client_config},
     models::{
         anomaly::{AnomalyProcessor, DetectorParams},
         forecast::{ForecastParams, ForecastProcessor},
@@ -165,12 +167,7 @@ where
     let store = context.store.clone();
     match &context.config.source {
         SourceConfig::Kafka(input) => {
-            let decoder = MetricDecoder::new(&input.topic);
-            let mut source = KafkaSource::new(input, decoder, &context.options.client_id, store)?;
-            for (key, value) in &context.options.consumer_settings {
-                source = source.with_setting(key, value);
-            }
-            drive(context, source, make, observe).await
+            drive(context, kafka_source(context, input, MetricDecoder::new(&input.topic))?, make, observe).await
         }
         SourceConfig::Prometheus(input) => {
             drive(context, PrometheusSource::new(input, context.options.clock.clone(), store)?, make, observe).await
@@ -200,18 +197,21 @@ where
         SourceConfig::Kafka(input) => {
             let decoder = LogDecoder::new(&input.format)
                 .with_context(|| format!("a LogClusterer cannot read {:?} records", input.format))?;
-            let mut source = KafkaSource::new(input, decoder, &context.options.client_id, context.store.clone())?;
-            for (key, value) in &context.options.consumer_settings {
-                source = source.with_setting(key, value);
-            }
-            drive(context, source, make, observe).await
+            drive(context, kafka_source(context, input, decoder)?, make, observe).await
         }
         SourceConfig::File(input) => drive(context, LineFileSource::open(&input.path)?, make, observe).await,
         SourceConfig::Prometheus(_) => bail!("a LogClusterer reads logs from Kafka or a file, not Prometheus"),
     }
 }
 
-use crate::kafka::KafkaSource;
+/// The Kafka source of `input`, restoring from the context's checkpoint store, with the options' extra settings.
+fn kafka_source<D: Decode>(context: &Context<'_>, input: &KafkaInput, decoder: D) -> anyhow::Result<KafkaSource<D>> {
+    let mut source = KafkaSource::new(input, decoder, &context.options.client_id, context.store.clone())?;
+    for (key, value) in &context.options.consumer_settings {
+        source = source.with_setting(key, value);
+    }
+    Ok(source)
+}
 
 /// A sink to an output topic, when configured.
 fn kafka_sink<T>(output: Option<&KafkaOutputConfig>, context: &Context<'_>) -> anyhow::Result<Option<KafkaSink<T>>> {

@@ -97,17 +97,11 @@ impl<T: ResultPolicy> Sink<T> for ResultSink<T> {
     }
 
     async fn flush(&mut self) -> Result<(), SinkError> {
-        match &mut self.kafka {
-            Some(kafka) => kafka.flush().await,
-            None => Ok(()),
-        }
+        self.kafka.flush().await
     }
 
     async fn close(&mut self) -> Result<(), SinkError> {
-        match &mut self.kafka {
-            Some(kafka) => kafka.close().await,
-            None => Ok(()),
-        }
+        self.kafka.close().await
     }
 }
 
@@ -146,23 +140,14 @@ impl Sink<DeadLetter> for DeadLetterSink {
                 self.unlogged = 0;
             }
         }
-        match &mut self.kafka {
-            Some(kafka) => kafka.write(items).await,
-            None => Ok(()),
-        }
+        self.kafka.write(items).await
     }
 
     async fn flush(&mut self) -> Result<(), SinkError> {
-        match &mut self.kafka {
-            Some(kafka) => kafka.flush().await,
-            None => Ok(()),
-        }
+        self.kafka.flush().await
     }
 
     async fn close(&mut self) -> Result<(), SinkError> {
-        match &mut self.kafka {
-            Some(kafka) => kafka.close().await,
-            None => Ok(()),
-        }
+        self.kafka.close().await
     }
 }

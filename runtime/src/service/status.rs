@@ -85,3 +85,73 @@ impl StatusPublishing {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http::{Request, Response};
+    use kube::client::Body;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::{models::forecast::ForecastParams, pipeline::Stage, record::MetricPoint, time::ManualClock};
+
+    /// Answers the policy list with none, then records the status apply.
+    async fn serve(mut handle: tower_test::mock::Handle<Request<Body>, Response<Body>>) -> Value {
+        let (request, send) = handle.next_request().await.unwrap_or_else(|| panic!("no list"));
+        assert_eq!(request.uri().path(), "/apis/augur.dev/v1alpha1/namespaces/shop/autoscalepolicies");
+        let list =
+            json!({"apiVersion": "augur.dev/v1alpha1", "kind": "AutoScalePolicyList", "metadata": {}, "items": []});
+        send.send_response(Response::new(Body::from(serde_json::to_vec(&list).unwrap_or_default())));
+        let (request, send) = handle.next_request().await.unwrap_or_else(|| panic!("no apply"));
+        assert_eq!(request.method().as_str(), "PATCH");
+        assert!(request.uri().path().ends_with("/forecasters/load/status"), "{}", request.uri());
+        let body: Value =
+            serde_json::from_slice(&request.into_body().collect_bytes().await.unwrap_or_default()).unwrap_or_default();
+        let answer = json!({"apiVersion": "augur.dev/v1alpha1", "kind": "Forecaster",
+            "metadata": {"name": "load", "namespace": "shop"},
+            "spec": {"source": {"prometheus": {"url": "http://p:9090", "query": "q"}}}, "status": body["status"]});
+        send.send_response(Response::new(Body::from(serde_json::to_vec(&answer).unwrap_or_default())));
+        let extra = tokio::time::timeout(Duration::from_millis(100), handle.next_request()).await;
+        assert!(!matches!(extra, Ok(Some(_))), "one publication per interval");
+        body
+    }
+
+    #[tokio::test]
+    async fn the_pipelines_forecasts_reach_the_status_once_per_interval() {
+        let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+        let server = tokio::spawn(serve(handle));
+        let clock = ManualClock::new(1_800_000_000_000);
+        let resource = ResourceIdentity {
+            kind: "Forecaster".into(),
+            namespace: "shop".into(),
+            name: "load".into(),
+            uid: None,
+            generation: None,
+        };
+        let params = ForecastParams::default();
+        let step = params.step_ms;
+        let publishing = StatusPublishing::start(
+            kube::Client::new(service, "default"),
+            &resource,
+            30_000,
+            Arc::new(clock.clone()),
+            step,
+        );
+        let mut stage = Partitioned::new(move || ForecastProcessor::new(params.clone(), 10));
+        let mut out = Vec::new();
+        for i in 0..5 {
+            let point = MetricPoint { series: "rps".into(), timestamp: i * step, value: 10.0 };
+            Stage::process(&mut stage, 0, point, &mut out);
+        }
+        publishing.observe(&stage);
+        clock.advance(10_000);
+        publishing.observe(&stage);
+        let body = tokio::time::timeout(Duration::from_secs(10), server)
+            .await
+            .unwrap_or_else(|_| panic!("no publication"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(body["status"]["seriesTracked"], 1, "{body}");
+    }
+}

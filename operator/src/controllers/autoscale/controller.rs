@@ -124,18 +124,12 @@ fn error_policy(guard: Arc<Guarded>, error: &AutoscaleError, context: Arc<Contex
     let delay: Duration = context.backoff.lock().unwrap_or_else(|e| e.into_inner()).failed(&object_key);
     tracing::warn!(policy = %object_key, category = error.category(), error = %error, retry_in_s = delay.as_secs(), "reconcile failed");
     if let Ok(policy) = &guard.0 {
-        let resource = policy.clone().into();
-        let (category, message) = (error.category(), error.to_string());
-        tokio::spawn(async move {
-            crate::controllers::pipeline::reconcile::publish(
-                &context,
-                &resource,
-                kube::runtime::events::EventType::Warning,
-                category,
-                message,
-            )
-            .await;
-        });
+        crate::controllers::pipeline::reconcile::warn_in_background(
+            &context,
+            policy.clone().into(),
+            error.category(),
+            error.to_string(),
+        );
     }
     Action::requeue(delay)
 }

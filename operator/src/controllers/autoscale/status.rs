@@ -9,13 +9,14 @@
 //!   when the floor is released to the HPA's own), with `observedGeneration`, transition times kept unless the
 //!   status flips. Times only move when values do, so an unchanged status is an unchanged object.
 
+use crate::controllers::conditions::condition;
 use augur_autoscale::ContainerDecision;
 use augur_crds::{
     AutoScalePolicy,
     common::{ObservedConditions, condition_type},
     kinds::autoscale_policy::{AutoScalePolicyStatus, Blocked, ContainerRequests, Mode, Recommendation},
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{
     Api, Client, ResourceExt,
     api::{Patch, PatchParams},
@@ -65,31 +66,6 @@ pub fn recommended_requests(containers: &[ContainerDecision]) -> Vec<ContainerRe
             })
         })
         .collect()
-}
-
-/// A condition, keeping `lastTransitionTime` from `previous` unless the status flips.
-fn condition(
-    previous: &ObservedConditions,
-    type_: &str,
-    status: bool,
-    reason: &str,
-    message: String,
-    generation: Option<i64>,
-    now: &Time,
-) -> Condition {
-    let status = if status { "True" } else { "False" }.to_owned();
-    let last_transition_time = previous
-        .condition(type_)
-        .filter(|c| c.status == status)
-        .map_or_else(|| now.clone(), |c| c.last_transition_time.clone());
-    Condition {
-        type_: type_.into(),
-        status,
-        reason: reason.into(),
-        message,
-        observed_generation: generation,
-        last_transition_time,
-    }
 }
 
 /// A recommendation with `time` kept from `previous` when the floor and requests are the same.

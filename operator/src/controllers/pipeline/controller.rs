@@ -108,18 +108,7 @@ where
     tracing::warn!(object = %object_key, category = inner.category(), error = %error, retry_in_s = delay.as_secs(), "reconcile failed");
     if let Ok(resource) = &guard.0 {
         // The error policy is synchronous; the Warning Event goes out on its own task.
-        let resource: AugurResource = K::clone(resource).into();
-        let (category, message) = (inner.category(), error.to_string());
-        tokio::spawn(async move {
-            super::reconcile::publish(
-                &context,
-                &resource,
-                kube::runtime::events::EventType::Warning,
-                category,
-                message,
-            )
-            .await;
-        });
+        super::reconcile::warn_in_background(&context, K::clone(resource).into(), inner.category(), error.to_string());
     }
     Action::requeue(delay)
 }

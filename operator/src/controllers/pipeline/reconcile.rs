@@ -58,6 +58,12 @@ pub async fn publish(context: &Context, resource: &AugurResource, type_: EventTy
     }
 }
 
+/// Publishes a Warning Event about `resource` on its own task (for synchronous error policies).
+pub fn warn_in_background(context: &Context, resource: AugurResource, reason: &'static str, note: String) {
+    let context = context.clone();
+    tokio::spawn(async move { publish(&context, &resource, EventType::Warning, reason, note).await });
+}
+
 /// How a reconciliation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

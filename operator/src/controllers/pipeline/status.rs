@@ -2,11 +2,9 @@
 //! conditions and replica counts, computed (purely) from the applied Deployment. The runtime owns the other fields
 //! (live figures, ModelReady) under its own field manager, so neither overwrites the other.
 
+use crate::controllers::conditions::condition;
 use augur_crds::common::{ObservedConditions, condition_type, reason};
-use k8s_openapi::{
-    api::apps::v1::Deployment,
-    apimachinery::pkg::apis::meta::v1::{Condition, Time},
-};
+use k8s_openapi::{api::apps::v1::Deployment, apimachinery::pkg::apis::meta::v1::Time};
 use serde::Serialize;
 
 use super::{Validated, apply::Applied};
@@ -22,32 +20,6 @@ pub struct OperatorStatus {
     pub replicas: i32,
     /// Runtime pods ready.
     pub ready_replicas: i32,
-}
-
-/// A condition, keeping `lastTransitionTime` from `previous` unless the status flips.
-fn condition(
-    previous: &ObservedConditions,
-    type_: &str,
-    status: bool,
-    reason: &str,
-    message: String,
-    generation: Option<i64>,
-    now: &Time,
-) -> Condition {
-    let status = if status { "True" } else { "False" }.to_owned();
-    let last_transition_time = previous
-        .condition(type_)
-        .filter(|c| c.status == status)
-        .map(|c| c.last_transition_time.clone())
-        .unwrap_or_else(|| now.clone());
-    Condition {
-        type_: type_.into(),
-        status,
-        reason: reason.into(),
-        message,
-        observed_generation: generation,
-        last_transition_time,
-    }
 }
 
 /// Status after a successful apply.

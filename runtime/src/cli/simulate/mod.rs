@@ -39,23 +39,31 @@ use super::progress::Progress;
 use crate::{manifest, time::Millis};
 
 /// Options of `augur simulate`.
-#[derive(Clone, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct SimulateOptions {
-    /// The load trace (CSV).
+    /// The load trace: CSV with `timestamp,value[,series]`, each value the mean load over its step.
+    #[arg(long)]
     pub trace: PathBuf,
-    /// The series of the trace to use, when it holds several.
+    /// The series to use when the trace holds several.
+    #[arg(long)]
     pub series: Option<String>,
-    /// The AutoScalePolicy manifest.
+    /// The AutoScalePolicy manifest (its `spec.replicas` and `spec.guardrails`).
+    #[arg(long)]
     pub policy: PathBuf,
     /// Time a new pod needs before it serves load.
+    #[arg(long, default_value = "2m")]
     pub pod_startup: Duration,
-    /// Overrides the policy's `replicas.capacityPerReplica`.
+    /// Load one replica serves; overrides the policy's `replicas.capacityPerReplica`.
+    #[arg(long)]
     pub capacity_per_replica: Option<f64>,
-    /// The HPA's target utilisation, in percent of `capacityPerReplica`.
+    /// The HPA's target utilisation, in percent of the capacity per replica.
+    #[arg(long, default_value_t = 70.0)]
     pub target_utilization: f64,
-    /// Draws demand and each strategy's ready capacity into this SVG file.
+    /// Draw demand and each strategy's ready pods into this SVG file.
+    #[arg(long)]
     pub plot: Option<PathBuf>,
-    /// Prints the figures as JSON instead of a table.
+    /// Print `{"hpa": {...}, "augur": {...}, "oracle": {...}}` instead of a table.
+    #[arg(long)]
     pub json: bool,
 }
 

@@ -2,7 +2,7 @@
 //! own, so a stream of ever-new templates cannot grow the metrics without limit.
 
 use prometheus_client::{
-    encoding::{EncodeLabelSet, text::encode},
+    encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, gauge::Gauge},
     registry::Registry,
 };
@@ -61,9 +61,7 @@ impl LogMetrics {
 
     /// The text exposition format.
     pub fn encode(&self) -> String {
-        let mut text = String::new();
-        let _ = encode(&mut text, &self.registry);
-        text
+        augur_probes::render(&self.registry)
     }
 }
 
