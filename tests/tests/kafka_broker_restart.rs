@@ -1,7 +1,6 @@
-//! The broker restarted under a running runtime: the runtime keeps running, reconnects and processes what arrives
-//! after the restart. The test runs its own broker (`AUGUR_TANSU_BIN`, which `.ci/run` provides) so it can stop
-//! and start it; its storage is in memory, so topics are created again after the restart, as after losing a
-//! single-node cluster.
+//! The broker restarted under a running runtime: the runtime keeps running, reconnects, and every record produced
+//! before, during and after the outage gets its result. The test runs its own broker (`AUGUR_TANSU_BIN`, which
+//! `.ci/run` provides, built with SQLite storage) so it can kill and restart it; its data survives the restart.
 
 use std::{
     net::TcpListener,
@@ -52,8 +51,16 @@ fn events(range: std::ops::Range<i64>) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn steps_seen(reader: &TopicReader) -> i64 {
-    reader.records.iter().filter_map(|r| r["timestamp"].as_i64()).map(|t| t / 60_000).max().unwrap_or(-1)
+/// Distinct (series, step) results read.
+fn steps_seen(reader: &TopicReader) -> usize {
+    let mut seen: Vec<(String, i64)> = reader
+        .records
+        .iter()
+        .map(|r| (r["series"].as_str().unwrap_or_default().to_owned(), r["timestamp"].as_i64().unwrap_or(-1)))
+        .collect();
+    seen.sort();
+    seen.dedup();
+    seen.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,7 +69,9 @@ async fn the_runtime_recovers_when_the_broker_restarts() {
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port());
     let port = port.unwrap_or_else(|e| panic!("{e}"));
     let bootstrap = format!("127.0.0.1:{port}");
-    let mut broker = start_broker(&tansu, port);
+    let directory = std::env::temp_dir().join(unique("augur-broker"));
+    std::fs::create_dir_all(&directory).unwrap_or_else(|e| panic!("{e}"));
+    let mut broker = start_broker(&tansu, port, &directory);
     let (input, output) = (unique("augur-load"), unique("augur-forecasts"));
     create_topic(&bootstrap, &input, 1).await;
     create_topic(&bootstrap, &output, 1).await;
@@ -82,23 +91,22 @@ async fn the_runtime_recovers_when_the_broker_restarts() {
         let options = ServiceOptions { client_id: "restart".into(), ..ServiceOptions::default() };
         tokio::spawn(async move { service::run(&config, &options, shutdown).await })
     };
-    produce(&producer(&bootstrap), &input, &events(0..50)).await;
+    let producer = producer(&bootstrap);
+    produce(&producer, &input, &events(0..50)).await;
     let mut results = TopicReader::new(&bootstrap, &output);
-    results.wait_for("results before the restart", WAIT, |r| steps_seen(r) >= 48).await;
+    results.wait_for("results before the restart", WAIT, |r| steps_seen(r) >= 2 * 49).await;
 
     let _ = broker.kill();
     let _ = broker.wait();
-    broker = start_broker(&tansu, port);
-    create_topic(&bootstrap, &input, 1).await;
-    create_topic(&bootstrap, &output, 1).await;
-    // Past the position the runtime had reached, so it reads on whatever offset it resumes from.
-    produce(&producer(&bootstrap), &input, &events(50..200)).await;
-    let mut results = TopicReader::new(&bootstrap, &output);
-    results.wait_for("results after the restart", WAIT, |r| steps_seen(r) >= 198).await;
+    broker = start_broker(&tansu, port, &directory);
+    produce(&producer, &input, &events(50..200)).await;
+    // Every step of both series (the last closes no step yet), each at least once.
+    results.wait_for("every result after the restart", WAIT, |r| steps_seen(r) >= 2 * 199).await;
     assert!(!running.is_finished(), "the runtime kept running through the outage");
 
     shutdown.fire();
     running.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e:#}"));
     let _ = broker.kill();
     let _ = broker.wait();
+    let _ = std::fs::remove_dir_all(directory);
 }

@@ -290,6 +290,6 @@ fn human(ms: Millis) -> String {
 }
 
 /// A Kubernetes time from milliseconds since the epoch.
-fn time(ms: Millis) -> Time {
+pub(crate) fn time(ms: Millis) -> Time {
     Time(Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH))
 }

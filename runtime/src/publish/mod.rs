@@ -1,4 +1,5 @@
-//! Forecasts published into the Forecaster's status, where AutoScalePolicies read them.
+//! Forecasts published into the Forecaster's status, where AutoScalePolicies read them; and anomalies into the
+//! AnomalyDetector's status ([`AnomalyTracker`]), where they hold scale-down.
 //!
 //! Two halves:
 //! - [`status_patch`] (pure): per-series forecasts become a bounded
@@ -19,10 +20,12 @@
 //! series of its partitions) the last pod to apply replaces the others' forecasts. Until it becomes a list map keyed
 //! by `series` with one field manager per pod ([`Publisher::with_field_manager`]), publish from one pod only.
 
+mod anomalies;
 mod body;
 mod publisher;
 #[cfg(test)]
 mod tests;
 
+pub use anomalies::{AnomalyTracker, apply_anomaly_status};
 pub use body::{Limits, SeriesForecast, series_referenced_by, status_patch};
 pub use publisher::{FIELD_MANAGER, PublishError, Publisher, referenced_series};

@@ -9,7 +9,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::pipeline::RunReport;
+use crate::{pipeline::RunReport, publish::AnomalyTracker};
 
 /// Counters and gauges of one runtime process.
 pub struct RuntimeMetrics {
@@ -27,6 +27,8 @@ pub struct RuntimeMetrics {
     pub published: Counter,
     /// Log templates currently known, over every partition read here.
     pub log_templates: Gauge,
+    /// The anomaly state published to the AnomalyDetector's status, when it is published.
+    pub anomaly_status: Option<Mutex<AnomalyTracker>>,
     seen: Mutex<RunReport>,
 }
 
@@ -91,6 +93,7 @@ impl RuntimeMetrics {
             forecast_steps,
             published,
             log_templates,
+            anomaly_status: None,
             seen: Mutex::new(RunReport::default()),
         }
     }

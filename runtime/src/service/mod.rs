@@ -32,6 +32,7 @@ use crate::{
     },
     pipeline::{self, Checkpointing, Partitioned, Processor, RunReport, RunSettings, Shutdown},
     prometheus::PrometheusSource,
+    publish::{AnomalyTracker, apply_anomaly_status},
     record::MetricPoint,
     sources::{
         Source,
@@ -91,7 +92,46 @@ fn model_kind(model: &ModelConfig) -> &'static str {
 
 /// Runs `config` until its source ends (files) or `shutdown` fires.
 pub async fn run(config: &RuntimeConfig, options: &ServiceOptions, shutdown: Shutdown) -> anyhow::Result<RunReport> {
-    let metrics = Arc::new(RuntimeMetrics::new());
+    let mut metrics = RuntimeMetrics::new();
+    if let (ModelConfig::Anomaly(_), Some(client), true) = (&config.model, &options.kube, config.output.status) {
+        metrics.anomaly_status = Some(std::sync::Mutex::new(AnomalyTracker::new(config.limits.max_series as usize)));
+        let metrics = Arc::new(metrics);
+        spawn_anomaly_publication(client.clone(), config, metrics.clone(), shutdown.clone());
+        return serve(config, options, shutdown, metrics).await;
+    }
+    serve(config, options, shutdown, Arc::new(metrics)).await
+}
+
+/// Applies the anomaly state to the AnomalyDetector's status every [`STATUS_INTERVAL_MS`] until shutdown.
+fn spawn_anomaly_publication(
+    client: kube::Client,
+    config: &RuntimeConfig,
+    metrics: Arc<RuntimeMetrics>,
+    shutdown: Shutdown,
+) {
+    let (namespace, name) = (config.resource.namespace.clone(), config.resource.name.clone());
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_millis(STATUS_INTERVAL_MS as u64));
+        loop {
+            tokio::select! {
+                () = shutdown.fired() => return,
+                _ = ticks.tick() => {}
+            }
+            let Some(tracker) = &metrics.anomaly_status else { return };
+            let status = tracker.lock().unwrap_or_else(|e| e.into_inner()).status();
+            if let Err(error) = apply_anomaly_status(&client, &namespace, &name, &status).await {
+                tracing::warn!(%error, "anomalies not published to the AnomalyDetector's status; retrying later");
+            }
+        }
+    });
+}
+
+async fn serve(
+    config: &RuntimeConfig,
+    options: &ServiceOptions,
+    shutdown: Shutdown,
+    metrics: Arc<RuntimeMetrics>,
+) -> anyhow::Result<RunReport> {
     let encoder = metrics.clone();
     let probes = Probes::new(Arc::new(move || encoder.encode()));
     if let Some(address) = options.http_address {

@@ -53,6 +53,9 @@ impl ResultPolicy for ScoredPoint {
         if self.anomaly {
             metrics.anomalies.inc();
         }
+        if let Some(status) = &metrics.anomaly_status {
+            status.lock().unwrap_or_else(|e| e.into_inner()).observe(self);
+        }
     }
 }
 
