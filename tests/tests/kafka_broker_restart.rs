@@ -16,7 +16,7 @@ use augur_tests::streams::{TopicReader, connection, create_topic, produce, produ
 
 const WAIT: Duration = Duration::from_secs(120);
 
-fn start_broker(binary: &str, port: u16) -> Child {
+fn start_broker(binary: &str, port: u16, directory: &std::path::Path) -> Child {
     let url = format!("tcp://127.0.0.1:{port}");
     let child = Command::new(binary)
         .args([
@@ -26,8 +26,9 @@ fn start_broker(binary: &str, port: u16) -> Child {
             "--advertised-listener-url",
             &url,
             "--storage-engine",
-            "memory://tansu/",
+            "sqlite://tansu.db",
         ])
+        .current_dir(directory)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
