@@ -16,7 +16,17 @@ use augur_tests::streams::{TopicReader, connection, create_topic, produce, produ
 
 const WAIT: Duration = Duration::from_secs(120);
 
-fn start_broker(binary: &str, port: u16, directory: &std::path::Path) -> Child {
+/// A broker process, killed when dropped (also when the test fails).
+struct Broker(Child);
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_broker(binary: &str, port: u16, directory: &std::path::Path) -> Broker {
     let url = format!("tcp://127.0.0.1:{port}");
     let child = Command::new(binary)
         .args([
@@ -38,7 +48,7 @@ fn start_broker(binary: &str, port: u16, directory: &std::path::Path) -> Child {
         assert!(Instant::now() < deadline, "the broker did not listen on {port}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    child
+    Broker(child)
 }
 
 fn events(range: std::ops::Range<i64>) -> Vec<(String, Vec<u8>)> {
@@ -72,7 +82,7 @@ async fn the_runtime_recovers_when_the_broker_restarts() {
     let bootstrap = format!("127.0.0.1:{port}");
     let directory = std::env::temp_dir().join(unique("augur-broker"));
     std::fs::create_dir_all(&directory).unwrap_or_else(|e| panic!("{e}"));
-    let mut broker = start_broker(&tansu, port, &directory);
+    let broker = start_broker(&tansu, port, &directory);
     let (input, output) = (unique("augur-load"), unique("augur-forecasts"));
     create_topic(&bootstrap, &input, 1).await;
     create_topic(&bootstrap, &output, 1).await;
@@ -97,9 +107,8 @@ async fn the_runtime_recovers_when_the_broker_restarts() {
     let mut results = TopicReader::new(&bootstrap, &output);
     results.wait_for("results before the restart", WAIT, |r| steps_seen(r) >= 2 * 49).await;
 
-    let _ = broker.kill();
-    let _ = broker.wait();
-    broker = start_broker(&tansu, port, &directory);
+    drop(broker);
+    let broker = start_broker(&tansu, port, &directory);
     produce(&producer, &input, &events(50..200)).await;
     // Every step of both series (the last closes no step yet), each at least once.
     results.wait_for("every result after the restart", WAIT, |r| steps_seen(r) >= 2 * 199).await;
@@ -107,7 +116,6 @@ async fn the_runtime_recovers_when_the_broker_restarts() {
 
     shutdown.fire();
     running.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e:#}"));
-    let _ = broker.kill();
-    let _ = broker.wait();
+    drop(broker);
     let _ = std::fs::remove_dir_all(directory);
 }
