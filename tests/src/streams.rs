@@ -5,10 +5,7 @@
 //! Also: unique topic names, producing records, reading a topic from the beginning, RuntimeConfigs for a test, and
 //! polling with a deadline (never sleeping for a fixed time to let something happen).
 
-use std::{
-    future::Future,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
-};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use augur_crds::runtime_config::RuntimeConfig;
 use rdkafka::{
@@ -135,15 +132,6 @@ impl TopicReader {
             assert!(Instant::now() < deadline, "timed out waiting for {what}; {} records read", self.records.len());
             tokio::task::yield_now().await;
         }
-    }
-}
-
-/// Polls `check` until it returns true; panics with `what` after `timeout`.
-pub async fn eventually<F: Future<Output = bool>>(what: &str, timeout: Duration, mut check: impl FnMut() -> F) {
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -266,78 +266,71 @@ where
     let wake = settings.checkpoints.as_ref().map(|c| Duration::from_millis(c.interval_ms.clamp(50, 1000) as u64));
     let processed = async {
         loop {
+            // `None`: woken with nothing to do, only to checkpoint on time.
             let delivery = match wake {
-                None => steps_rx.recv().await,
-                Some(wake) => match tokio::time::timeout(wake, steps_rx.recv()).await {
-                    Ok(delivery) => delivery,
-                    Err(_idle) => {
-                        if let Some(checkpoints) =
-                            settings.checkpoints.as_ref().filter(|c| clock.now() - last_checkpoint >= c.interval_ms)
-                        {
-                            store(checkpoints, snapshot(stage, &partitions), &mut partitions, &commits_tx, &mut report)
-                                .await;
-                            last_checkpoint = clock.now();
+                None => Some(steps_rx.recv().await),
+                Some(wake) => tokio::time::timeout(wake, steps_rx.recv()).await.ok(),
+            };
+            let mut processed = None;
+            if let Some(delivery) = delivery {
+                let Some(Delivery { step, progress }) = delivery else { break };
+                let batch = match step {
+                    Step::Assigned { partition, snapshot } => {
+                        revoked.remove(&partition);
+                        if let Err(error) = stage.assign(partition, snapshot.as_deref()) {
+                            tracing::warn!(partition, %error, "state not restored; the partition starts fresh");
                         }
-                        continue;
+                        None
                     }
-                },
-            };
-            let Some(Delivery { step, progress }) = delivery else { break };
-            let batch = match step {
-                Step::Assigned { partition, snapshot } => {
-                    revoked.remove(&partition);
-                    if let Err(error) = stage.assign(partition, snapshot.as_deref()) {
-                        tracing::warn!(partition, %error, "state not restored; the partition starts fresh");
+                    Step::Revoked { partition } => {
+                        revoked.insert(partition);
+                        partitions.remove(&partition);
+                        stage.revoke(partition);
+                        None
                     }
-                    continue;
-                }
-                Step::Revoked { partition } => {
-                    revoked.insert(partition);
-                    partitions.remove(&partition);
-                    stage.revoke(partition);
-                    continue;
-                }
-                Step::Records(batch) => batch,
-                Step::Idle => continue,
-            };
-            let partition = batch.end.partition;
-            if revoked.contains(&partition) {
-                continue;
-            }
-            outputs.clear();
-            failures.clear();
-            for record in batch.records {
-                match record {
-                    Ok(input) => {
-                        report.records += 1;
-                        stage.process(partition, input, &mut outputs);
+                    Step::Records(batch) => Some(batch).filter(|b| !revoked.contains(&b.end.partition)),
+                    Step::Idle => None,
+                };
+                if let Some(batch) = batch {
+                    let partition = batch.end.partition;
+                    outputs.clear();
+                    failures.clear();
+                    for record in batch.records {
+                        match record {
+                            Ok(input) => {
+                                report.records += 1;
+                                stage.process(partition, input, &mut outputs);
+                            }
+                            Err(dead) => failures.push(dead),
+                        }
                     }
-                    Err(dead) => failures.push(dead),
-                }
-            }
-            report.outputs += outputs.len() as u64;
-            report.dead_letters += failures.len() as u64;
-            sink.write(&outputs).await?;
-            dead_letters.write(&failures).await?;
-            sink.flush().await?;
-            dead_letters.flush().await?;
-            report.elapsed_ms = clock.now() - started;
-            match &settings.checkpoints {
-                None => {
-                    report.committed = Some((partition, batch.end.offset));
-                    // The source task may already be closing; a lost commit is replayed at-least-once, never skipped.
-                    let _ = commits_tx.send(batch.end);
-                }
-                Some(checkpoints) => {
-                    partitions.insert(partition, Progress { next_offset: batch.end.offset, dirty: true });
-                    if clock.now() - last_checkpoint >= checkpoints.interval_ms {
-                        store(checkpoints, snapshot(stage, &partitions), &mut partitions, &commits_tx, &mut report)
-                            .await;
-                        last_checkpoint = clock.now();
+                    report.outputs += outputs.len() as u64;
+                    report.dead_letters += failures.len() as u64;
+                    sink.write(&outputs).await?;
+                    dead_letters.write(&failures).await?;
+                    sink.flush().await?;
+                    dead_letters.flush().await?;
+                    report.elapsed_ms = clock.now() - started;
+                    if settings.checkpoints.is_some() {
+                        partitions.insert(partition, Progress { next_offset: batch.end.offset, dirty: true });
+                    } else {
+                        report.committed = Some((partition, batch.end.offset));
+                        // The source task may already be closing; a lost commit is replayed at-least-once, never
+                        // skipped.
+                        let _ = commits_tx.send(batch.end);
                     }
+                    processed = Some(progress);
                 }
             }
-            on_progress(&report, progress, stage);
+            if let Some(checkpoints) =
+                settings.checkpoints.as_ref().filter(|c| clock.now() - last_checkpoint >= c.interval_ms)
+            {
+                store(checkpoints, snapshot(stage, &partitions), &mut partitions, &commits_tx, &mut report).await;
+                last_checkpoint = clock.now();
+            }
+            if let Some(progress) = processed {
+                on_progress(&report, progress, stage);
+            }
         }
         if let Some(checkpoints) = &settings.checkpoints {
             store(checkpoints, snapshot(stage, &partitions), &mut partitions, &commits_tx, &mut report).await;

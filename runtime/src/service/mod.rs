@@ -92,14 +92,19 @@ fn model_kind(model: &ModelConfig) -> &'static str {
 
 /// Runs `config` until its source ends (files) or `shutdown` fires.
 pub async fn run(config: &RuntimeConfig, options: &ServiceOptions, shutdown: Shutdown) -> anyhow::Result<RunReport> {
+    let anomaly_status = match (&config.model, &options.kube, config.output.status) {
+        (ModelConfig::Anomaly(_), Some(client), true) => Some(client),
+        _ => None,
+    };
     let mut metrics = RuntimeMetrics::new();
-    if let (ModelConfig::Anomaly(_), Some(client), true) = (&config.model, &options.kube, config.output.status) {
+    if anomaly_status.is_some() {
         metrics.anomaly_status = Some(std::sync::Mutex::new(AnomalyTracker::new(config.limits.max_series as usize)));
-        let metrics = Arc::new(metrics);
-        spawn_anomaly_publication(client.clone(), config, metrics.clone(), shutdown.clone());
-        return serve(config, options, shutdown, metrics).await;
     }
-    serve(config, options, shutdown, Arc::new(metrics)).await
+    let metrics = Arc::new(metrics);
+    if let Some(client) = anomaly_status {
+        spawn_anomaly_publication(client.clone(), config, metrics.clone(), shutdown.clone());
+    }
+    serve(config, options, shutdown, metrics).await
 }
 
 /// Applies the anomaly state to the AnomalyDetector's status every [`STATUS_INTERVAL_MS`] until shutdown.

@@ -26,6 +26,7 @@ use crate::{
     kafka::create_topic,
     pipeline::Shutdown,
     service::{self, ServiceOptions},
+    time::{Clock, SystemClock},
 };
 
 /// How to run the benchmark.
@@ -123,7 +124,7 @@ async fn measure(settings: &Settings) -> anyhow::Result<Figures> {
         let kind = settings.kind;
         std::thread::spawn(move || results::read(&client, &output, kind, &deliveries, &results, &stop))
     };
-    let started = crate::time::Clock::now(&crate::time::SystemClock);
+    let started = SystemClock.now();
     let producer = {
         let (client, input, deliveries, sent) = (client.clone(), input.clone(), deliveries.clone(), sent.clone());
         let (kind, rate, duration) = (settings.kind, settings.rate, Duration::from_secs(settings.seconds));
