@@ -336,3 +336,32 @@ impl<D: Decode> Source for KafkaSource<D> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_logs(path: &str) -> LogDecoder {
+        LogDecoder::new(&RecordFormat::JsonLogs { message_field: path.into(), origin_field: None })
+            .unwrap_or_else(|| panic!("a log format"))
+    }
+
+    #[test]
+    fn log_records_decode_by_format_and_failures_say_why() {
+        let at = Position { partition: 3, offset: 42 };
+        assert!(LogDecoder::new(&RecordFormat::MetricEvents).is_none());
+        let raw = LogDecoder::new(&RecordFormat::LogLines).unwrap_or_else(|| panic!("a log format"));
+        let line = raw.decode(b"INFO started\r\n", at.clone()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!((line.number, line.text.as_str()), (42, "INFO started"));
+
+        let nested = json_logs("log.message");
+        let line = nested.decode(br#"{"log":{"message":"disk full"}}"#, at.clone()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(line.text, "disk full");
+        let number = nested.decode(br#"{"log":{"message":7}}"#, at.clone()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(number.text, "7");
+        let missing = nested.decode(br#"{"log":{}}"#, at.clone()).err().unwrap_or_else(|| panic!("decoded"));
+        assert!(missing.reason.contains("log.message") && missing.position == at, "{missing:?}");
+        let garbage = nested.decode(b"not json", at).err().unwrap_or_else(|| panic!("decoded"));
+        assert!(garbage.reason.starts_with("not a JSON log record"), "{garbage:?}");
+    }
+}
