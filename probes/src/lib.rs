@@ -14,12 +14,17 @@ use tokio::{
 /// Renders the metrics exposition text.
 pub type EncodeMetrics = Arc<dyn Fn() -> String + Send + Sync>;
 
-/// What the endpoints report: liveness is the process answering; readiness a flag the process sets.
+/// Why a running process is not ready now (`None`: nothing is wrong).
+pub type ReadinessCheck = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
+/// What the endpoints report: liveness is the process answering; readiness a flag the process sets, and an
+/// optional check that can hold readiness back while something is wrong (a sink that cannot deliver).
 #[derive(Clone)]
 pub struct Probes {
     /// Set once the process does its job; `/readyz` answers 503 until then.
     pub ready: Arc<AtomicBool>,
     metrics: EncodeMetrics,
+    check: Option<ReadinessCheck>,
 }
 
 /// Longest request head read; anything longer is refused.
@@ -28,7 +33,13 @@ const MAX_REQUEST: usize = 8192;
 impl Probes {
     /// Endpoints whose `/metrics` serves what `metrics` renders (OpenMetrics text).
     pub fn new(metrics: EncodeMetrics) -> Self {
-        Self { ready: Arc::new(AtomicBool::new(false)), metrics }
+        Self { ready: Arc::new(AtomicBool::new(false)), metrics, check: None }
+    }
+
+    /// The same endpoints, with `/readyz` also answering 503 (with the reason) while `check` reports a problem.
+    pub fn with_readiness_check(mut self, check: ReadinessCheck) -> Self {
+        self.check = Some(check);
+        self
     }
 
     /// The status line, content type and body for a request line such as `GET /readyz HTTP/1.1`.
@@ -40,8 +51,13 @@ impl Probes {
         }
         match path {
             "/healthz" => ("200 OK", "text/plain", "ok\n".into()),
-            "/readyz" if self.ready.load(Ordering::SeqCst) => ("200 OK", "text/plain", "ready\n".into()),
-            "/readyz" => ("503 Service Unavailable", "text/plain", "starting\n".into()),
+            "/readyz" if !self.ready.load(Ordering::SeqCst) => {
+                ("503 Service Unavailable", "text/plain", "starting\n".into())
+            }
+            "/readyz" => match self.check.as_ref().and_then(|check| check()) {
+                Some(problem) => ("503 Service Unavailable", "text/plain", format!("not ready: {problem}\n")),
+                None => ("200 OK", "text/plain", "ready\n".into()),
+            },
             "/metrics" => ("200 OK", "application/openmetrics-text; version=1.0.0; charset=utf-8", (self.metrics)()),
             _ => ("404 Not Found", "text/plain", "not found\n".into()),
         }
@@ -124,6 +140,20 @@ mod tests {
         assert_eq!(probes.respond("GET /metrics HTTP/1.1").2, "# EOF\n");
         assert_eq!(probes.respond("POST /healthz HTTP/1.1").0, "405 Method Not Allowed");
         assert_eq!(probes.respond("GET /nope HTTP/1.1").0, "404 Not Found");
+    }
+
+    #[test]
+    fn a_failing_readiness_check_holds_readiness_back_with_its_reason() {
+        let problem = Arc::new(std::sync::Mutex::new(Some("cannot deliver to topic out".to_owned())));
+        let reported = problem.clone();
+        let probes = Probes::new(Arc::new(String::new))
+            .with_readiness_check(Arc::new(move || reported.lock().ok().and_then(|p| p.clone())));
+        probes.ready.store(true, Ordering::SeqCst);
+        let (status, _, body) = probes.respond("GET /readyz HTTP/1.1");
+        assert_eq!(status, "503 Service Unavailable");
+        assert!(body.contains("cannot deliver to topic out"), "{body}");
+        *problem.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        assert_eq!(probes.respond("GET /readyz HTTP/1.1").0, "200 OK");
         assert_eq!(probes.respond("").0, "405 Method Not Allowed");
     }
 

@@ -6,24 +6,28 @@
 //! - [`sources`], [`models`], [`sinks`]: the components, each with its own config, implementation and tests.
 //! - [`pipeline`]: the runner that connects them with bounded channels (backpressure), commits source positions once
 //!   sinks have written, and shuts down gracefully.
-//! - [`checkpoint`]: state and positions stored together; [`kafka`]: the Kafka source, sinks and settings;
-//!   [`prometheus`]: the PromQL source.
+//! - [`decode`]: raw records into inputs, shared by every source; [`kafka`]: Kafka connection settings and topics.
+//! - [`checkpoint`]: state and positions stored together.
 //! - [`time`]: event timestamps and the injected clock; [`record`]: the records and dead letters.
-//! - [`publish`]: forecasts published into the Forecaster's status for AutoScalePolicies.
+//! - [`job`]: what a RuntimeConfig runs (processors, what each kind keeps and publishes), shared by `augur run` and
+//!   `augur try`; [`metrics`]: the runtime's Prometheus metrics.
+//! - [`status`]: each pod's part of its resource's status (figures, forecasts, anomalies, templates, problems).
 //! - [`service`]: `augur run`, the pipeline as a long-running service with probes, metrics and checkpoints.
 //! - [`cli`]: the `augur` command line; [`manifest`]: manifests validated as the API server would.
 
 pub mod checkpoint;
 pub mod cli;
+pub mod decode;
+pub mod job;
 pub mod kafka;
 pub mod manifest;
+pub mod metrics;
 pub mod models;
 pub mod pipeline;
 pub mod plot;
-pub mod prometheus;
-pub mod publish;
 pub mod record;
 pub mod service;
 pub mod sinks;
 pub mod sources;
+pub mod status;
 pub mod time;

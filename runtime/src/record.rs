@@ -18,6 +18,15 @@ pub struct MetricPoint {
     pub value: f64,
 }
 
+/// One log line and its position: the 1-based line number of a file, or the offset in a Kafka partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    /// Line number in the file, or offset in the partition.
+    pub number: i64,
+    /// The line, without its newline (invalid UTF-8 replaced).
+    pub text: String,
+}
+
 /// Where a record came from, so a dead letter or a checkpoint can name it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Position {

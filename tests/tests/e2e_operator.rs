@@ -158,8 +158,9 @@ async fn check_kind(client: &Client, example: &str, suffix: &str) {
 }
 
 #[tokio::test]
+#[cfg_attr(not(augur_e2e), ignore = "needs AUGUR_E2E_KUBECONFIG")]
 async fn the_operator_reconciles_every_streaming_kind() {
-    let Some(client) = cluster::client("the_operator_reconciles_every_streaming_kind").await else { return };
+    let client = cluster::client().await;
     install_crds(&client).await;
     let context = Context {
         client: client.clone(),

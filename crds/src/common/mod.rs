@@ -2,6 +2,7 @@
 
 pub mod duration;
 pub mod output;
+pub mod quantity;
 pub mod rules;
 pub mod seasonality;
 pub mod settings;
@@ -17,7 +18,7 @@ pub use source::{
     KafkaSasl, KafkaSource, KafkaTls, LogFormat, LogSource, MetricSource, PrometheusSource, SaslMechanism,
     SecretKeyRef, SecretRef, StartFrom,
 };
-pub use status::{ObservedConditions, RuntimeStatus, condition_type, reason};
+pub use status::{ObservedConditions, RuntimePod, RuntimeProblem, RuntimeStatus, condition_type, reason};
 
 /// Longest resource name: the runtime's Deployment, Service and pod names are built from it.
 pub const MAX_NAME_LENGTH: usize = 50;

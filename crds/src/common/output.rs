@@ -32,8 +32,16 @@ fn enabled() -> bool {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct KafkaOutput {
-    /// Topic the result events are written to.
+    /// Topic the result events are written to. The runtime creates it when it is missing.
     #[schemars(length(min = 1, max = 249))]
     #[x_kube(validation = topic_rule())]
     pub topic: String,
+    /// Partitions of the topic when the runtime creates it; by default the broker's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10_000))]
+    pub partitions: Option<i32>,
+    /// Replication factor of the topic when the runtime creates it; by default the broker's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 32))]
+    pub replication_factor: Option<i32>,
 }

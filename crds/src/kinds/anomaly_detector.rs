@@ -138,13 +138,13 @@ pub struct AnomalyDetectorStatus {
     /// Runtime health and live figures.
     #[serde(flatten)]
     pub runtime: RuntimeStatus,
-    /// Series whose latest point is anomalous. AutoScalePolicies that reference this detector hold scale-down
-    /// while it is above zero.
+    /// Series whose latest point is anomalous, over all runtime pods. AutoScalePolicies that reference this detector
+    /// hold scale-down while it is above zero.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_anomalies: Option<i32>,
-    /// The most recent anomalies, newest first.
+    /// The latest anomaly of the series that had one most recently (a few per runtime pod), newest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 10))]
+    #[schemars(length(max = 256), extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["series"]))]
     pub recent_anomalies: Vec<AnomalySummary>,
 }
 
@@ -153,7 +153,15 @@ pub struct AnomalyDetectorStatus {
 #[serde(rename_all = "camelCase")]
 pub struct AnomalySummary {
     /// The series, as its id or labels.
+    #[schemars(length(max = 1024))]
     pub series: String,
+    /// The runtime pod that reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub pod: Option<String>,
+    /// Whether the series' latest point is still anomalous.
+    #[serde(default)]
+    pub active: bool,
     /// Time of the anomalous point.
     pub time: Time,
     /// Observed value.

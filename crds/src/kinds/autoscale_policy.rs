@@ -5,7 +5,12 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Duration, ObservedConditions, matches, name_rule, rule, source::OBJECT_NAME_PATTERN};
+use crate::common::{
+    Duration, ObservedConditions, matches, name_rule,
+    quantity::{ordered_quantities, quantity_schema},
+    rule,
+    source::OBJECT_NAME_PATTERN,
+};
 
 /// Feeds a Forecaster's forecasts into a workload's HorizontalPodAutoscaler floor and container requests.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -203,10 +208,7 @@ pub struct ContainerPolicy {
 /// A request computed as forecast quantile times (1 + headroom), bounded by min and max.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = rule(
-    "!has(self.min) || !has(self.max) || quantity(string(self.min)).compareTo(quantity(string(self.max))) <= 0",
-    "min must not be greater than max",
-))]
+#[x_kube(validation = rule(ordered_quantities("min", "max"), "min must not be greater than max"))]
 pub struct ResourceForecast {
     /// The series holding per-pod usage.
     #[schemars(length(min = 1, max = 1024))]
@@ -219,11 +221,13 @@ pub struct ResourceForecast {
     #[serde(default = "default_headroom")]
     #[schemars(range(min = 0.0, max = 10.0))]
     pub headroom: f64,
-    /// Lowest request set, e.g. `100m` or `128Mi`.
+    /// Lowest request set, a quantity string such as `"100m"` or `"128Mi"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "quantity_schema")]
     pub min: Option<Quantity>,
-    /// Highest request set, e.g. `2` or `4Gi`.
+    /// Highest request set, a quantity string such as `"2"` or `"4Gi"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "quantity_schema")]
     pub max: Option<Quantity>,
 }
 

@@ -134,9 +134,10 @@ pub struct ForecasterStatus {
     /// Accuracy over all series, measured on forecasts as their actual values arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy: Option<ForecastAccuracy>,
-    /// Latest forecasts of the series AutoScalePolicies use, compact and bounded.
+    /// Latest forecasts of the series AutoScalePolicies use, compact and bounded; one entry per series, written by
+    /// the runtime pod that forecasts it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 32))]
+    #[schemars(length(max = 256), extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["series"]))]
     pub forecasts: Vec<PublishedForecast>,
 }
 
@@ -157,7 +158,12 @@ pub struct ForecastAccuracy {
 #[serde(rename_all = "camelCase")]
 pub struct PublishedForecast {
     /// The series id.
+    #[schemars(length(max = 1024))]
     pub series: String,
+    /// The runtime pod that published it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub pod: Option<String>,
     /// When the forecast was made.
     pub generated_at: Time,
     /// Time of the first point.

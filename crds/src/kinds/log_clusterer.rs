@@ -223,9 +223,13 @@ pub struct LogClustererStatus {
     /// Template groups after the last grouping run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<i64>,
-    /// The most frequent templates.
+    /// Log lines per second over all runtime pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines_per_second: Option<f64>,
+    /// The most frequent templates (a few per runtime pod); a template mined by several pods shows the counts of
+    /// the pod that published it last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 10))]
+    #[schemars(length(max = 256), extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["id"]))]
     pub top_templates: Vec<TemplateSummary>,
 }
 
@@ -234,9 +238,19 @@ pub struct LogClustererStatus {
 #[serde(rename_all = "camelCase")]
 pub struct TemplateSummary {
     /// Stable id, derived from the template text.
+    #[schemars(length(max = 64))]
     pub id: String,
+    /// The runtime pod that published it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub pod: Option<String>,
     /// The template, with placeholders such as `<num>`.
+    #[schemars(length(max = 4096))]
     pub template: String,
     /// Lines matched since the runtime started.
     pub count: i64,
+    /// The group (id of its leading template) after the last grouping run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub group: Option<String>,
 }

@@ -153,6 +153,8 @@ fn assemble(
         Some(kafka) => Some(KafkaOutputConfig {
             connection: connection.clone().ok_or(RenderError::NoKafka { field: "spec.output.kafka" })?,
             topic: kafka.topic.clone(),
+            partitions: kafka.partitions,
+            replication_factor: kafka.replication_factor,
         }),
         None => None,
     };
@@ -242,7 +244,7 @@ fn dead_letter(
     identity: &ResourceIdentity,
 ) -> Option<KafkaOutputConfig> {
     let topic = kafka.dead_letter_topic.clone().unwrap_or_else(|| resource_topic(identity, "dead-letter"));
-    Some(KafkaOutputConfig { connection: connection.clone(), topic })
+    Some(KafkaOutputConfig { connection: connection.clone(), topic, partitions: None, replication_factor: None })
 }
 
 fn default_connection(context: &RenderContext) -> Option<KafkaConnection> {

@@ -107,7 +107,8 @@ fn forecaster_quantiles_are_sorted_distinct_and_include_the_median() {
 fn the_operator_default_kafka_serves_prometheus_sources_for_results_and_state() {
     let context = RenderContext { default_bootstrap_servers: Some(vec!["kafka:9092".into()]), ..Default::default() };
     let mut resource: Forecaster = parse(PROMETHEUS_FORECASTER);
-    resource.spec.output.kafka = Some(crate::common::KafkaOutput { topic: "forecasts".into() });
+    resource.spec.output.kafka =
+        Some(crate::common::KafkaOutput { topic: "forecasts".into(), partitions: None, replication_factor: None });
     let config = forecaster(&resource, &context).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.output.kafka.map(|k| k.topic), Some("forecasts".to_owned()));
     assert!(matches!(config.state.store, StateStore::Kafka { .. }));
@@ -116,7 +117,8 @@ fn the_operator_default_kafka_serves_prometheus_sources_for_results_and_state() 
 #[test]
 fn kafka_output_without_any_kafka_is_a_clear_error() {
     let mut resource: Forecaster = parse(PROMETHEUS_FORECASTER);
-    resource.spec.output.kafka = Some(crate::common::KafkaOutput { topic: "forecasts".into() });
+    resource.spec.output.kafka =
+        Some(crate::common::KafkaOutput { topic: "forecasts".into(), partitions: None, replication_factor: None });
     let error = forecaster(&resource, &RenderContext::default()).err();
     assert_eq!(error, Some(RenderError::NoKafka { field: "spec.output.kafka" }));
     let message = error.map(|e| e.to_string()).unwrap_or_default();

@@ -65,9 +65,11 @@ pub struct SecretFile {
 }
 
 impl SecretFile {
-    /// Where the operator mounts this key in runtime pods.
+    /// Where the runtime reads this key: under [`SECRETS_ROOT`], where the operator mounts it in runtime pods, or
+    /// under `$AUGUR_SECRETS_ROOT` when set (the runtime binary run outside a pod, as the end-to-end tests do).
     pub fn path(&self) -> PathBuf {
-        PathBuf::from(SECRETS_ROOT).join(&self.secret).join(&self.key)
+        let root = std::env::var_os("AUGUR_SECRETS_ROOT").map_or_else(|| PathBuf::from(SECRETS_ROOT), PathBuf::from);
+        root.join(&self.secret).join(&self.key)
     }
 }
 
@@ -354,6 +356,12 @@ pub struct KafkaOutputConfig {
     pub connection: KafkaConnection,
     /// Topic.
     pub topic: String,
+    /// Partitions when the runtime creates the topic (`None`: the broker's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<i32>,
+    /// Replication factor when the runtime creates the topic (`None`: the broker's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_factor: Option<i32>,
 }
 
 /// Checkpointing.

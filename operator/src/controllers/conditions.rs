@@ -13,17 +13,5 @@ pub fn condition(
     generation: Option<i64>,
     now: &Time,
 ) -> Condition {
-    let status = if status { "True" } else { "False" }.to_owned();
-    let last_transition_time = previous
-        .condition(type_)
-        .filter(|c| c.status == status)
-        .map_or_else(|| now.clone(), |c| c.last_transition_time.clone());
-    Condition {
-        type_: type_.into(),
-        status,
-        reason: reason.into(),
-        message,
-        observed_generation: generation,
-        last_transition_time,
-    }
+    previous.next(type_, status, reason, message, generation, now)
 }

@@ -43,9 +43,12 @@ pub enum Command {
         /// Where `/metrics`, `/healthz` and `/readyz` listen.
         #[arg(long, env = "AUGUR_HTTP_ADDRESS", default_value = "0.0.0.0:9090")]
         http_address: std::net::SocketAddr,
-        /// The Kafka client id (the pod's name in a cluster).
+        /// The pod's name: the Kafka client id, and the name of this pod's entry in the resource's status.
         #[arg(long, env = "POD_NAME", default_value = "augur-runtime")]
         client_id: String,
+        /// How often the pod publishes to its resource's status (at least 1s).
+        #[arg(long, env = "AUGUR_STATUS_INTERVAL", default_value = "30s")]
+        status_interval: augur_crds::common::Duration,
     },
     /// Run a resource's pipeline locally on a file and summarise (and plot) the results; no cluster needed.
     Try {
@@ -60,6 +63,9 @@ pub enum Command {
         /// Write every result to this file as JSON lines.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write the metrics a runtime pod would serve on `/metrics` to this file, as they stand at the end.
+        #[arg(long)]
+        metrics: Option<PathBuf>,
         /// How many top results to list.
         #[arg(long, default_value_t = 10)]
         top: usize,
@@ -192,9 +198,11 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
         Command::Render { manifest, namespace, kafka_bootstrap_servers } => {
             render::run(&manifest, namespace, kafka_bootstrap_servers, out)
         }
-        Command::Run { config, http_address, client_id } => run::run(&config, http_address, client_id),
-        Command::Try { manifest, input, plot, out: results, top } => {
-            try_run::run(&try_run::TryOptions { manifest, input, plot, out: results, top }, out)
+        Command::Run { config, http_address, client_id, status_interval } => {
+            run::run(&config, http_address, client_id, status_interval)
+        }
+        Command::Try { manifest, input, plot, out: results, metrics, top } => {
+            try_run::run(&try_run::TryOptions { manifest, input, plot, out: results, metrics, top }, out)
         }
         Command::Simulate(options) => simulate::run(&options, out),
         Command::Bench(BenchCommand::Autoscale { data, peak_pods, pod_startup, target_utilization }) => {

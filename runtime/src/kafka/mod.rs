@@ -1,20 +1,17 @@
-//! Kafka through librdkafka: client settings from a RuntimeConfig connection (brokers, and TLS and SASL from files
-//! the operator mounts from Secrets), the consumer-group [`KafkaSource`], the JSON result and dead-letter
-//! [`KafkaSink`], and the compacted-topic checkpoint store (in [`crate::checkpoint`]).
+//! Kafka connections through librdkafka, shared by the Kafka source
+//! ([`sources::kafka`](crate::sources::kafka)), the result and dead-letter sinks
+//! ([`sinks::kafka`](crate::sinks::kafka)) and the compacted-topic checkpoint store
+//! ([`checkpoint`](crate::checkpoint)): client settings from a RuntimeConfig connection (brokers, and TLS and SASL
+//! from files the operator mounts from Secrets), and topic creation.
 
 mod admin;
-mod rebalance;
-mod sink;
-mod source;
 
-pub use admin::create_topic;
+pub use admin::{TopicError, TopicSpec, create_topic, ensure_topics};
 use augur_crds::{
     common::SaslMechanism,
     runtime_config::{BootstrapServers, KafkaConnection, SecretFile},
 };
 use rdkafka::ClientConfig;
-pub use sink::{KafkaSink, Keyed};
-pub use source::{Decode, KafkaSource, LogDecoder, MetricDecoder};
 
 /// Why a Kafka client could not be set up.
 #[derive(Debug, thiserror::Error)]

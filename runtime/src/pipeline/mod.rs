@@ -44,6 +44,17 @@ pub trait Processor: Send + 'static {
     /// Processes one record, appending its results to `out`.
     fn process(&mut self, input: Self::Input, out: &mut Vec<Self::Output>);
 
+    /// Called after every batch and at least once a second on the injected clock's time `now`, for work done on
+    /// wall-clock intervals (regrouping log templates); results go to `out` like those of records.
+    fn on_time(&mut self, now: Millis, out: &mut Vec<Self::Output>) {
+        let _ = (now, out);
+    }
+
+    /// Called once when a finite source (a file) is exhausted, for results due at the end of the input.
+    fn finish(&mut self, now: Millis, out: &mut Vec<Self::Output>) {
+        let _ = (now, out);
+    }
+
     /// A snapshot of all state, for a checkpoint taken together with the source position. Stateless processors
     /// return an empty snapshot.
     fn checkpoint(&self) -> Result<Vec<u8>, StateError> {
@@ -217,13 +228,36 @@ where
     K: Sink<P::Output>,
     D: Sink<DeadLetter>,
 {
-    run_observed(source, stage, sink, dead_letters, shutdown, settings, |report, progress, _| {
-        on_progress(report, progress);
+    run_observed(source, stage, sink, dead_letters, shutdown, settings, |after| {
+        if after.batch {
+            on_progress(after.report, after.progress);
+        }
     })
     .await
 }
 
-/// [`run`], with `on_progress` also reading the stage after each batch (to publish what its models know).
+/// What the runner shows its observer after each flush.
+pub struct AfterFlush<'a, P: Stage> {
+    /// The run so far.
+    pub report: &'a RunReport,
+    /// The source's (done, total) progress, when it knows it.
+    pub progress: Option<(u64, u64)>,
+    /// The stage, to read what its models know.
+    pub stage: &'a P,
+    /// The results just written.
+    pub outputs: &'a [P::Output],
+    /// Whether records were processed (rather than a wake on time only).
+    pub batch: bool,
+    /// Now, on the run's clock.
+    pub now: Millis,
+}
+
+/// How often an idle run wakes at least: to run the stage's timed work, checkpoint on time and let its observer
+/// publish while the input is quiet.
+const WAKE_MS: Millis = 1000;
+
+/// [`run`], with `observe` called after every flush (records or a timed wake) with the stage and the results just
+/// written, so the caller can publish what the models know.
 pub async fn run_observed<S, P, K, D>(
     mut source: S,
     stage: &mut P,
@@ -231,7 +265,7 @@ pub async fn run_observed<S, P, K, D>(
     dead_letters: &mut D,
     shutdown: Shutdown,
     settings: RunSettings,
-    mut on_progress: impl FnMut(&RunReport, Option<(u64, u64)>, &P),
+    mut observe: impl FnMut(AfterFlush<'_, P>),
 ) -> Result<RunReport, PipelineError>
 where
     S: Source,
@@ -262,64 +296,72 @@ where
     let mut partitions: BTreeMap<i32, Progress> = BTreeMap::new();
     let mut revoked: BTreeSet<i32> = BTreeSet::new();
     let mut last_checkpoint = started;
-    // An idle run still checkpoints on time: it wakes at least this often.
-    let wake = settings.checkpoints.as_ref().map(|c| Duration::from_millis(c.interval_ms.clamp(50, 1000) as u64));
+    let wake_ms = settings.checkpoints.as_ref().map_or(WAKE_MS, |c| c.interval_ms.clamp(50, WAKE_MS));
+    let wake = Duration::from_millis(wake_ms as u64);
     let processed = async {
+        let mut exhausted = false;
         loop {
-            // `None`: woken with nothing to do, only to checkpoint on time.
-            let delivery = match wake {
-                None => Some(steps_rx.recv().await),
-                Some(wake) => tokio::time::timeout(wake, steps_rx.recv()).await.ok(),
-            };
-            let mut processed = None;
-            if let Some(delivery) = delivery {
-                let Some(Delivery { step, progress }) = delivery else { break };
-                let batch = match step {
+            // `None`: woken with nothing to do but the timed work.
+            let delivery = tokio::time::timeout(wake, steps_rx.recv()).await.ok();
+            let mut progress = None;
+            let mut batch_end = None;
+            outputs.clear();
+            failures.clear();
+            match delivery {
+                Some(None) => exhausted = true,
+                Some(Some(Delivery { step, progress: source_progress })) => match step {
                     Step::Assigned { partition, snapshot } => {
                         revoked.remove(&partition);
                         if let Err(error) = stage.assign(partition, snapshot.as_deref()) {
                             tracing::warn!(partition, %error, "state not restored; the partition starts fresh");
                         }
-                        None
                     }
                     Step::Revoked { partition } => {
                         revoked.insert(partition);
                         partitions.remove(&partition);
                         stage.revoke(partition);
-                        None
                     }
-                    Step::Records(batch) => Some(batch).filter(|b| !revoked.contains(&b.end.partition)),
-                    Step::Idle => None,
-                };
-                if let Some(batch) = batch {
-                    let partition = batch.end.partition;
-                    outputs.clear();
-                    failures.clear();
-                    for record in batch.records {
-                        match record {
-                            Ok(input) => {
-                                report.records += 1;
-                                stage.process(partition, input, &mut outputs);
+                    Step::Records(batch) if !revoked.contains(&batch.end.partition) => {
+                        let partition = batch.end.partition;
+                        for record in batch.records {
+                            match record {
+                                Ok(input) => {
+                                    report.records += 1;
+                                    stage.process(partition, input, &mut outputs);
+                                }
+                                Err(dead) => failures.push(dead),
                             }
-                            Err(dead) => failures.push(dead),
                         }
+                        batch_end = Some(batch.end);
+                        progress = source_progress;
                     }
-                    report.outputs += outputs.len() as u64;
-                    report.dead_letters += failures.len() as u64;
-                    sink.write(&outputs).await?;
-                    dead_letters.write(&failures).await?;
-                    sink.flush().await?;
-                    dead_letters.flush().await?;
-                    report.elapsed_ms = clock.now() - started;
-                    if settings.checkpoints.is_some() {
-                        partitions.insert(partition, Progress { next_offset: batch.end.offset, dirty: true });
-                    } else {
-                        report.committed = Some((partition, batch.end.offset));
-                        // The source task may already be closing; a lost commit is replayed at-least-once, never
-                        // skipped.
-                        let _ = commits_tx.send(batch.end);
-                    }
-                    processed = Some(progress);
+                    Step::Records(_) | Step::Idle => {}
+                },
+                None => {}
+            }
+            let now = clock.now();
+            if exhausted {
+                stage.finish(now, &mut outputs);
+            } else {
+                stage.on_time(now, &mut outputs);
+            }
+            report.outputs += outputs.len() as u64;
+            report.dead_letters += failures.len() as u64;
+            if !outputs.is_empty() || !failures.is_empty() || batch_end.is_some() {
+                sink.write(&outputs).await?;
+                dead_letters.write(&failures).await?;
+                sink.flush().await?;
+                dead_letters.flush().await?;
+            }
+            report.elapsed_ms = clock.now() - started;
+            if let Some(end) = batch_end.clone() {
+                if settings.checkpoints.is_some() {
+                    partitions.insert(end.partition, Progress { next_offset: end.offset, dirty: true });
+                } else {
+                    report.committed = Some((end.partition, end.offset));
+                    // The source task may already be closing; a lost commit is replayed at-least-once, never
+                    // skipped.
+                    let _ = commits_tx.send(end);
                 }
             }
             if let Some(checkpoints) =
@@ -328,8 +370,16 @@ where
                 store(checkpoints, snapshot(stage, &partitions), &mut partitions, &commits_tx, &mut report).await;
                 last_checkpoint = clock.now();
             }
-            if let Some(progress) = processed {
-                on_progress(&report, progress, stage);
+            observe(AfterFlush {
+                report: &report,
+                progress,
+                stage,
+                outputs: &outputs,
+                batch: batch_end.is_some(),
+                now: clock.now(),
+            });
+            if exhausted {
+                break;
             }
         }
         if let Some(checkpoints) = &settings.checkpoints {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Processor, StateError};
+use crate::time::Millis;
 
 /// Processing with per-partition state management.
 pub trait Stage: Send {
@@ -15,6 +16,12 @@ pub trait Stage: Send {
 
     /// Processes one record of `partition`.
     fn process(&mut self, partition: i32, input: Self::Input, out: &mut Vec<Self::Output>);
+
+    /// The processors' timed work ([`Processor::on_time`]).
+    fn on_time(&mut self, now: Millis, out: &mut Vec<Self::Output>);
+
+    /// The processors' work at the end of a finite input ([`Processor::finish`]).
+    fn finish(&mut self, now: Millis, out: &mut Vec<Self::Output>);
 
     /// `partition` is read here from now on, with state restored from `snapshot` if given. An unreadable snapshot
     /// is an error, and the partition starts fresh.
@@ -34,6 +41,14 @@ impl<P: Processor> Stage for P {
 
     fn process(&mut self, _partition: i32, input: P::Input, out: &mut Vec<P::Output>) {
         Processor::process(self, input, out);
+    }
+
+    fn on_time(&mut self, now: Millis, out: &mut Vec<P::Output>) {
+        Processor::on_time(self, now, out);
+    }
+
+    fn finish(&mut self, now: Millis, out: &mut Vec<P::Output>) {
+        Processor::finish(self, now, out);
     }
 
     fn assign(&mut self, _partition: i32, snapshot: Option<&[u8]>) -> Result<(), StateError> {
@@ -77,6 +92,14 @@ impl<P: Processor> Stage for Partitioned<P> {
     fn process(&mut self, partition: i32, input: P::Input, out: &mut Vec<P::Output>) {
         let make = &self.make;
         self.processors.entry(partition).or_insert_with(make).process(input, out);
+    }
+
+    fn on_time(&mut self, now: Millis, out: &mut Vec<P::Output>) {
+        self.processors.values_mut().for_each(|processor| processor.on_time(now, out));
+    }
+
+    fn finish(&mut self, now: Millis, out: &mut Vec<P::Output>) {
+        self.processors.values_mut().for_each(|processor| processor.finish(now, out));
     }
 
     fn assign(&mut self, partition: i32, snapshot: Option<&[u8]>) -> Result<(), StateError> {

@@ -1,11 +1,13 @@
 //! `augur run --config FILE`: a resource's pipeline as a long-running service, as it runs in a pod (FILE is the
 //! mounted ConfigMap the operator renders). It reads Kafka or Prometheus, keeps per-partition model state
-//! checkpointed with the source positions, writes results and dead letters to Kafka, serves `/metrics`, `/healthz`
-//! and `/readyz`, logs progress, and on SIGTERM drains, checkpoints and commits before it exits.
+//! checkpointed with the source positions, writes results and dead letters to Kafka (creating missing topics),
+//! publishes its part of the resource's status, serves `/metrics`, `/healthz` and `/readyz`, logs progress, and on
+//! SIGTERM drains, checkpoints and commits before it exits.
+//!
+//! The pipeline is the one `augur try` runs ([`crate::job`]); only the source and the sinks differ.
 
-mod metrics;
-mod outputs;
-mod status;
+mod sinks;
+mod topics;
 
 use std::{
     net::SocketAddr,
@@ -14,31 +16,26 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use augur_crds::runtime_config::{
-    FileFormat as ConfigFileFormat, KafkaInput, KafkaOutputConfig, ModelConfig, RuntimeConfig, SourceConfig, StateStore,
+    FileFormat as ConfigFileFormat, KafkaInput, ModelConfig, RuntimeConfig, SourceConfig, StateStore,
 };
 use augur_probes::Probes;
-pub use metrics::RuntimeMetrics;
-pub use outputs::{DeadLetterSink, ResultPolicy, ResultSink};
-use rdkafka::producer::FutureProducer;
-pub use status::StatusPublishing;
 
 use crate::{
     checkpoint::{CheckpointStore, FileStore, KafkaStore},
-    kafka::{Decode, KafkaSink, KafkaSource, LogDecoder, MetricDecoder, client_config},
-    models::{
-        anomaly::{AnomalyProcessor, DetectorParams},
-        forecast::{ForecastParams, ForecastProcessor},
-        logs::{LogProcessor, MinerSettings},
-    },
-    pipeline::{self, Checkpointing, Partitioned, Processor, RunReport, RunSettings, Shutdown},
-    prometheus::PrometheusSource,
-    publish::{AnomalyTracker, apply_anomaly_status},
-    record::MetricPoint,
+    decode::{Decode, LogDecoder, MetricDecoder},
+    job::{AnomalyKind, ForecastKind, Kind, LogKind},
+    metrics::RuntimeMetrics,
+    pipeline::{self, AfterFlush, Checkpointing, Partitioned, RunReport, RunSettings, Shutdown},
+    record::{LogLine, MetricPoint},
+    sinks::results::{DeadLetterSink, ResultSink},
     sources::{
         Source,
-        file::{FileFormat, LineFileSource, LogLine, MetricFileSource},
+        file::{FileFormat, LineFileSource, MetricFileSource},
+        kafka::KafkaSource,
+        prometheus::PrometheusSource,
     },
-    time::{Clock, SystemClock},
+    status::{self, Health, Publication},
+    time::{Clock, Millis, SystemClock},
 };
 
 /// How the service runs besides its RuntimeConfig.
@@ -46,7 +43,7 @@ use crate::{
 pub struct ServiceOptions {
     /// Where `/metrics`, `/healthz` and `/readyz` listen; `None` serves nothing (tests).
     pub http_address: Option<SocketAddr>,
-    /// The Kafka client id (the pod name in a cluster).
+    /// The pod's name: the Kafka client id, and the name of this pod's entry and field manager in the status.
     pub client_id: String,
     /// Wall-clock time.
     pub clock: Arc<dyn Clock>,
@@ -56,6 +53,8 @@ pub struct ServiceOptions {
     pub publish_all_results: bool,
     /// The Kubernetes API, for publishing to the resource's status (when the RuntimeConfig asks for it).
     pub kube: Option<kube::Client>,
+    /// Wall-clock milliseconds between publications to the status.
+    pub status_interval_ms: Millis,
 }
 
 impl Default for ServiceOptions {
@@ -67,16 +66,24 @@ impl Default for ServiceOptions {
             consumer_settings: Vec::new(),
             publish_all_results: false,
             kube: None,
+            status_interval_ms: STATUS_INTERVAL_MS,
         }
     }
 }
 
-/// Everything a pipeline needs besides its source and processor.
+/// Wall-clock milliseconds between publications to the resource's status, by default.
+pub const STATUS_INTERVAL_MS: Millis = 30_000;
+
+/// Wall-clock milliseconds between progress lines in the log.
+const PROGRESS_EVERY_MS: Millis = 10_000;
+
+/// Everything a pipeline needs besides its source and kind.
 struct Context<'a> {
     config: &'a RuntimeConfig,
     options: &'a ServiceOptions,
     metrics: Arc<RuntimeMetrics>,
     probes: Probes,
+    health: Health,
     shutdown: Shutdown,
     store: Option<Arc<dyn CheckpointStore>>,
 }
@@ -92,53 +99,12 @@ fn model_kind(model: &ModelConfig) -> &'static str {
 
 /// Runs `config` until its source ends (files) or `shutdown` fires.
 pub async fn run(config: &RuntimeConfig, options: &ServiceOptions, shutdown: Shutdown) -> anyhow::Result<RunReport> {
-    let anomaly_status = match (&config.model, &options.kube, config.output.status) {
-        (ModelConfig::Anomaly(_), Some(client), true) => Some(client),
-        _ => None,
-    };
-    let mut metrics = RuntimeMetrics::new();
-    if anomaly_status.is_some() {
-        metrics.anomaly_status = Some(std::sync::Mutex::new(AnomalyTracker::new(config.limits.max_series as usize)));
-    }
-    let metrics = Arc::new(metrics);
-    if let Some(client) = anomaly_status {
-        spawn_anomaly_publication(client.clone(), config, metrics.clone(), shutdown.clone());
-    }
-    serve(config, options, shutdown, metrics).await
-}
-
-/// Applies the anomaly state to the AnomalyDetector's status every [`STATUS_INTERVAL_MS`] until shutdown.
-fn spawn_anomaly_publication(
-    client: kube::Client,
-    config: &RuntimeConfig,
-    metrics: Arc<RuntimeMetrics>,
-    shutdown: Shutdown,
-) {
-    let (namespace, name) = (config.resource.namespace.clone(), config.resource.name.clone());
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(std::time::Duration::from_millis(STATUS_INTERVAL_MS as u64));
-        loop {
-            tokio::select! {
-                () = shutdown.fired() => return,
-                _ = ticks.tick() => {}
-            }
-            let Some(tracker) = &metrics.anomaly_status else { return };
-            let status = tracker.lock().unwrap_or_else(|e| e.into_inner()).status();
-            if let Err(error) = apply_anomaly_status(&client, &namespace, &name, &status).await {
-                tracing::warn!(%error, "anomalies not published to the AnomalyDetector's status; retrying later");
-            }
-        }
-    });
-}
-
-async fn serve(
-    config: &RuntimeConfig,
-    options: &ServiceOptions,
-    shutdown: Shutdown,
-    metrics: Arc<RuntimeMetrics>,
-) -> anyhow::Result<RunReport> {
+    let metrics = Arc::new(RuntimeMetrics::new());
+    let health = Health::new();
     let encoder = metrics.clone();
-    let probes = Probes::new(Arc::new(move || encoder.encode()));
+    let readiness = health.clone();
+    let probes =
+        Probes::new(Arc::new(move || encoder.encode())).with_readiness_check(Arc::new(move || readiness.summary()));
     if let Some(address) = options.http_address {
         let listener = tokio::net::TcpListener::bind(address)
             .await
@@ -147,6 +113,7 @@ async fn serve(
     }
     let identity = &config.resource;
     let kind = model_kind(&config.model);
+    topics::ensure(config, &options.client_id, &health).await;
     let store: Option<Arc<dyn CheckpointStore>> = match &config.state.store {
         StateStore::None => None,
         StateStore::File { path } => Some(Arc::new(FileStore::new(path, kind))),
@@ -158,64 +125,35 @@ async fn serve(
     tracing::info!(
         resource = %format!("{}/{}", identity.namespace, identity.name),
         kind = %identity.kind,
+        pod = %options.client_id,
         checkpoints = store.is_some(),
+        status = config.output.status && options.kube.is_some(),
         "starting the pipeline"
     );
-    let context = Context { config, options, metrics, probes, shutdown, store };
+    let context = Context { config, options, metrics, probes, health, shutdown, store };
     let max_series = config.limits.max_series as usize;
     match &config.model {
-        ModelConfig::Anomaly(anomaly) => {
-            let params = DetectorParams::from(anomaly);
-            metric_pipeline(&context, move || AnomalyProcessor::new(params.clone(), max_series), |_| {}).await
-        }
-        ModelConfig::Forecast(forecast) => {
-            let params = ForecastParams::from_config(forecast);
-            let step_ms = params.step_ms;
-            let publishing = match (&options.kube, config.output.status) {
-                (Some(client), true) => Some(StatusPublishing::start(
-                    client.clone(),
-                    identity,
-                    STATUS_INTERVAL_MS,
-                    options.clock.clone(),
-                    step_ms,
-                )),
-                _ => None,
-            };
-            let observe = move |stage: &Partitioned<ForecastProcessor>| {
-                if let Some(publishing) = &publishing {
-                    publishing.observe(stage);
-                }
-            };
-            metric_pipeline(&context, move || ForecastProcessor::new(params.clone(), max_series), observe).await
-        }
+        ModelConfig::Anomaly(anomaly) => metric_pipeline(&context, AnomalyKind::new(anomaly, max_series)).await,
+        ModelConfig::Forecast(forecast) => metric_pipeline(&context, ForecastKind::new(forecast, max_series)).await,
         ModelConfig::Logs(logs) => {
-            let settings = MinerSettings::from(logs);
-            let metrics = context.metrics.clone();
-            let observe = move |stage: &Partitioned<LogProcessor>| {
-                let templates: usize = stage.iter().map(|(_, processor)| processor.miner().templates()).sum();
-                metrics.log_templates.set(i64::try_from(templates).unwrap_or(i64::MAX));
-            };
-            log_pipeline(&context, move || LogProcessor::new(settings.clone(), true), observe).await
+            let kind = LogKind::new(logs).map_err(anyhow::Error::msg).context("the LogClusterer's masks")?;
+            log_pipeline(&context, kind).await
         }
     }
 }
 
-async fn metric_pipeline<P>(
-    context: &Context<'_>,
-    make: impl Fn() -> P + Send + 'static,
-    observe: impl FnMut(&Partitioned<P>) + Send,
-) -> anyhow::Result<RunReport>
+async fn metric_pipeline<K>(context: &Context<'_>, kind: K) -> anyhow::Result<RunReport>
 where
-    P: Processor<Input = MetricPoint>,
-    P::Output: ResultPolicy,
+    K: Kind,
+    K::Processor: pipeline::Processor<Input = MetricPoint>,
 {
     let store = context.store.clone();
     match &context.config.source {
         SourceConfig::Kafka(input) => {
-            drive(context, kafka_source(context, input, MetricDecoder::new(&input.topic))?, make, observe).await
+            drive(context, kafka_source(context, input, MetricDecoder::new(&input.topic))?, kind).await
         }
         SourceConfig::Prometheus(input) => {
-            drive(context, PrometheusSource::new(input, context.options.clock.clone(), store)?, make, observe).await
+            drive(context, PrometheusSource::new(input, context.options.clock.clone(), store)?, kind).await
         }
         SourceConfig::File(input) => {
             let format = match input.format {
@@ -224,27 +162,23 @@ where
                 Some(ConfigFileFormat::LogLines) => bail!("a metric model cannot read a file of log lines"),
                 None => FileFormat::guess(&input.path),
             };
-            drive(context, MetricFileSource::open(&input.path, format)?, make, observe).await
+            drive(context, MetricFileSource::open(&input.path, format)?, kind).await
         }
     }
 }
 
-async fn log_pipeline<P>(
-    context: &Context<'_>,
-    make: impl Fn() -> P + Send + 'static,
-    observe: impl FnMut(&Partitioned<P>) + Send,
-) -> anyhow::Result<RunReport>
+async fn log_pipeline<K>(context: &Context<'_>, kind: K) -> anyhow::Result<RunReport>
 where
-    P: Processor<Input = LogLine>,
-    P::Output: ResultPolicy,
+    K: Kind,
+    K::Processor: pipeline::Processor<Input = LogLine>,
 {
     match &context.config.source {
         SourceConfig::Kafka(input) => {
             let decoder = LogDecoder::new(&input.format)
                 .with_context(|| format!("a LogClusterer cannot read {:?} records", input.format))?;
-            drive(context, kafka_source(context, input, decoder)?, make, observe).await
+            drive(context, kafka_source(context, input, decoder)?, kind).await
         }
-        SourceConfig::File(input) => drive(context, LineFileSource::open(&input.path)?, make, observe).await,
+        SourceConfig::File(input) => drive(context, LineFileSource::open(&input.path)?, kind).await,
         SourceConfig::Prometheus(_) => bail!("a LogClusterer reads logs from Kafka or a file, not Prometheus"),
     }
 }
@@ -258,37 +192,39 @@ fn kafka_source<D: Decode>(context: &Context<'_>, input: &KafkaInput, decoder: D
     Ok(source)
 }
 
-/// A sink to an output topic, when configured.
-fn kafka_sink<T>(output: Option<&KafkaOutputConfig>, context: &Context<'_>) -> anyhow::Result<Option<KafkaSink<T>>> {
-    let Some(output) = output else { return Ok(None) };
-    let mut settings = client_config(&output.connection, &context.options.client_id)?;
-    settings.set("linger.ms", "5").set("acks", "all");
-    let producer: FutureProducer = settings.create().context("cannot create the Kafka producer")?;
-    let identity = &context.config.resource;
-    Ok(Some(KafkaSink::new(producer, &output.topic, &format!("{}/{}", identity.namespace, identity.name))))
+/// The status publication of this pod, when the RuntimeConfig asks for it and the API is reachable.
+fn publication(context: &Context<'_>) -> Publication {
+    let options = context.options;
+    let handle = match (&options.kube, context.config.output.status) {
+        (Some(client), true) => Some(status::spawn(
+            status::Target {
+                client: client.clone(),
+                resource: context.config.resource.clone(),
+                pod: options.client_id.clone(),
+                interval_ms: options.status_interval_ms,
+                clock: options.clock.clone(),
+            },
+            context.health.clone(),
+            context.shutdown.clone(),
+        )),
+        _ => None,
+    };
+    Publication::new(handle, options.status_interval_ms)
 }
 
-async fn drive<S, P>(
-    context: &Context<'_>,
-    source: S,
-    make: impl Fn() -> P + Send + 'static,
-    mut observe: impl FnMut(&Partitioned<P>) + Send,
-) -> anyhow::Result<RunReport>
+async fn drive<S, K>(context: &Context<'_>, source: S, mut kind: K) -> anyhow::Result<RunReport>
 where
     S: Source,
-    P: Processor<Input = S::Item>,
-    P::Output: ResultPolicy,
+    K: Kind,
+    K::Processor: pipeline::Processor<Input = S::Item>,
 {
     let config = context.config;
     let emit_all = context.options.publish_all_results
         || matches!(&config.model, ModelConfig::Logs(logs) if logs.emit_assignments);
-    let mut results = ResultSink {
-        kafka: kafka_sink(config.output.kafka.as_ref(), context)?,
-        emit_all,
-        metrics: context.metrics.clone(),
-    };
-    let mut dead_letters = DeadLetterSink::new(kafka_sink(config.output.dead_letter.as_ref(), context)?);
-    let mut stage = Partitioned::new(make);
+    let sinks = sinks::kafka(config, &context.options.client_id, &context.health, &context.shutdown)?;
+    let mut results = ResultSink { kafka: sinks.results, emit_all, metrics: context.metrics.clone() };
+    let mut dead_letters = DeadLetterSink::new(sinks.dead_letters);
+    let mut stage = Partitioned::new(kind.factory());
     let clock = context.options.clock.clone();
     let interval_ms = i64::try_from(config.state.checkpoint_interval.as_std().as_millis()).unwrap_or(i64::MAX);
     let settings = RunSettings {
@@ -296,6 +232,7 @@ where
         clock: clock.clone(),
         checkpoints: context.store.clone().map(|store| Checkpointing { store, interval_ms }),
     };
+    let mut publication = publication(context);
     context.probes.ready.store(true, Ordering::SeqCst);
     let metrics = context.metrics.clone();
     let mut last_log = clock.now();
@@ -306,20 +243,22 @@ where
         &mut dead_letters,
         context.shutdown.clone(),
         settings,
-        |report, _, stage| {
-            let now = clock.now();
-            metrics.observe(report, now as f64 / 1000.0);
-            observe(stage);
-            if now - last_log >= PROGRESS_EVERY_MS {
-                last_log = now;
-                tracing::info!(
-                    records = report.records,
-                    per_second = report.records_per_second().round(),
-                    dead_letters = report.dead_letters,
-                    results = report.outputs,
-                    checkpoints = report.checkpoints,
-                    "progress"
-                );
+        |after: AfterFlush<'_, Partitioned<K::Processor>>| {
+            metrics.observe(after.report, after.now as f64 / 1000.0);
+            kind.observe(after.stage, after.outputs, &metrics, after.now);
+            if !after.outputs.is_empty() {
+                publication.results_at(after.now);
+            }
+            publication.offer(
+                after.now,
+                after.report,
+                || after.stage.iter().map(|(partition, _)| partition).collect(),
+                kind.series_tracked(after.stage),
+                |wanted| kind.report(after.stage, wanted, after.now),
+            );
+            if after.now - last_log >= PROGRESS_EVERY_MS {
+                last_log = after.now;
+                progress(after.report);
             }
         },
     )
@@ -337,8 +276,13 @@ where
     Ok(report)
 }
 
-/// Wall-clock milliseconds between publications to the resource's status.
-const STATUS_INTERVAL_MS: i64 = 30_000;
-
-/// Wall-clock milliseconds between progress lines in the log.
-const PROGRESS_EVERY_MS: i64 = 10_000;
+fn progress(report: &RunReport) {
+    tracing::info!(
+        records = report.records,
+        per_second = report.records_per_second().round(),
+        dead_letters = report.dead_letters,
+        results = report.outputs,
+        checkpoints = report.checkpoints,
+        "progress"
+    );
+}

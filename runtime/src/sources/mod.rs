@@ -1,7 +1,15 @@
 //! Sources: where records come from. A source hands out decoded batches in order and remembers positions, so the
 //! pipeline can commit (acknowledge) what the sinks have durably written.
+//!
+//! - [`file`]: CSV, JSON lines or log lines from a file (`augur try`, benchmarks);
+//! - [`kafka`]: a consumer-group member whose offsets follow the checkpoints;
+//! - [`prometheus`]: a PromQL range query every step, with backfill.
+//!
+//! All three decode with [`crate::decode`].
 
 pub mod file;
+pub mod kafka;
+pub mod prometheus;
 
 use std::future::Future;
 

@@ -253,19 +253,10 @@ fn role(validated: &Validated, name: &str) -> Role {
         verbs: verbs.iter().map(|v| (*v).to_owned()).collect(),
         ..PolicyRule::default()
     };
-    let mut rules = vec![
-        // Read its own resource (to follow spec changes between rollouts).
-        own(validated.kind.plural().to_owned(), &["get", "watch"]),
-        // Publish live figures and the ModelReady condition.
-        own(format!("{}/status", validated.kind.plural()), &["get", "patch"]),
-        // Report incidents (anomalies, warm-up done) as Events on its resource.
-        PolicyRule {
-            api_groups: Some(vec!["events.k8s.io".into()]),
-            resources: Some(vec!["events".into()]),
-            verbs: vec!["create".into()],
-            ..PolicyRule::default()
-        },
-    ];
+    // Exactly what `augur run` does with the API, nothing more: it reads its resource's status (the other pods'
+    // entries) and applies its own part of it (server-side apply, and JSON patches removing entries of pods that
+    // are gone). Spec changes reach it as a new ConfigMap and a rollout, not through the API.
+    let mut rules = vec![own(format!("{}/status", validated.kind.plural()), &["get", "patch"])];
     if validated.kind == PipelineKind::Forecaster {
         // Publish in status only the series that the namespace's AutoScalePolicies use (their specs, read only).
         rules.push(PolicyRule {

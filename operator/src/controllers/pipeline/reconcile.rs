@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use augur_crds::{AugurResource, common::ObservedConditions};
+use augur_crds::{
+    AugurResource,
+    common::{ObservedConditions, RuntimePod},
+};
 use k8s_openapi::{api::core::v1::ObjectReference, apimachinery::pkg::apis::meta::v1::Time};
 use kube::{
     Api, Client, Resource, ResourceExt,
@@ -103,15 +106,22 @@ pub fn field_manager(kind: &str) -> String {
     format!("augur-{}", kind.to_ascii_lowercase())
 }
 
-/// Generation, namespace and the conditions currently in the status of `resource`.
-fn observed(resource: &AugurResource) -> (Option<i64>, ObservedConditions) {
-    let (meta, conditions) = match resource {
-        AugurResource::AnomalyDetector(r) => (&r.metadata, r.status.as_ref().map(|s| s.runtime.observed.clone())),
-        AugurResource::Forecaster(r) => (&r.metadata, r.status.as_ref().map(|s| s.runtime.observed.clone())),
-        AugurResource::LogClusterer(r) => (&r.metadata, r.status.as_ref().map(|s| s.runtime.observed.clone())),
-        AugurResource::AutoScalePolicy(r) => (&r.metadata, r.status.as_ref().map(|s| s.observed.clone())),
+/// Generation, the conditions currently in the status of `resource`, and its runtime pods' entries.
+fn observed(resource: &AugurResource) -> (Option<i64>, ObservedConditions, Vec<RuntimePod>) {
+    let (meta, runtime) = match resource {
+        AugurResource::AnomalyDetector(r) => (&r.metadata, r.status.as_ref().map(|s| &s.runtime)),
+        AugurResource::Forecaster(r) => (&r.metadata, r.status.as_ref().map(|s| &s.runtime)),
+        AugurResource::LogClusterer(r) => (&r.metadata, r.status.as_ref().map(|s| &s.runtime)),
+        AugurResource::AutoScalePolicy(r) => {
+            return (
+                r.metadata.generation,
+                r.status.as_ref().map(|s| s.observed.clone()).unwrap_or_default(),
+                Vec::new(),
+            );
+        }
     };
-    (meta.generation, conditions.unwrap_or_default())
+    let conditions = runtime.map(|r| r.observed.clone()).unwrap_or_default();
+    (meta.generation, conditions, runtime.map(|r| r.pods.clone()).unwrap_or_default())
 }
 
 fn name_and_namespace(resource: &AugurResource) -> (String, String) {
@@ -149,7 +159,7 @@ async fn patch_status(
 /// Reconciles one streaming resource.
 pub async fn reconcile(resource: &AugurResource, context: &Context) -> Result<Outcome, ReconcileError> {
     let manager = field_manager(resource.kind());
-    let (generation, previous) = observed(resource);
+    let (generation, previous, pods) = observed(resource);
     let now = (context.clock)();
     let validated = match validate(resource, &context.operator) {
         Ok(validated) => validated,
@@ -168,7 +178,7 @@ pub async fn reconcile(resource: &AugurResource, context: &Context) -> Result<Ou
     let children = build(&validated, &context.operator)?;
     let applied = apply(&context.client, &children, &manager).await?;
     remove_orphaned_children(&context.client, &children).await?;
-    let status = status::from_applied(&validated, &applied, &previous, generation, now);
+    let status = status::from_applied(&validated, &applied, &previous, &pods, generation, now);
     patch_status(&context.client, resource, &manager, &status).await?;
     let ready = status.observed.condition(augur_crds::common::condition_type::READY);
     let was = previous.condition(augur_crds::common::condition_type::READY);

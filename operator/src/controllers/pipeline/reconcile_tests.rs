@@ -124,7 +124,7 @@ fn orphan_lists(namespace: &str, config_maps: &[&str]) -> Vec<Expect> {
 /// The calls of reconciling the AnomalyDetector example whose Deployment reports ready: its children, the orphan
 /// checks and the status patch, then `then`.
 fn ready_detector_script(then: Vec<Expect>) -> Vec<Expect> {
-    let ready = json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2});
+    let ready = json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2});
     let mut script = children_script("shop", "service-metrics-ad", ready);
     script.push(expect(
         Method::PATCH,
@@ -184,6 +184,51 @@ async fn a_rollout_in_progress_is_progressing_not_ready_and_keeps_unchanged_tran
 }
 
 #[tokio::test]
+async fn pods_created_but_never_available_are_still_progressing() {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(service, "default");
+    let mut script = children_script(
+        "shop",
+        "checkout-load-fc",
+        json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "unavailableReplicas": 1}),
+    );
+    script.push(expect(Method::PATCH, "/apis/augur.dev/v1alpha1/namespaces/shop/forecasters/checkout-load/status"));
+    let server = tokio::spawn(serve(handle, script, "augur-forecaster"));
+    reconcile(&resource("forecaster.yaml", |_| {}), &context(client)).await.unwrap_or_else(|e| panic!("{e}"));
+    let bodies = server.await.unwrap_or_else(|e| panic!("{e}"));
+    let status = &bodies[12]["status"];
+    let progressing = condition(status, "Progressing");
+    assert_eq!((progressing["status"].clone(), progressing["reason"].clone()), (json!("True"), json!("RollingOut")));
+    assert_eq!(progressing["message"], "rolling out: 1/1 runtime pods updated, 0/1 available");
+    assert_eq!(condition(status, "Ready")["status"], "False");
+}
+
+#[tokio::test]
+async fn a_problem_a_runtime_pod_reports_makes_the_resource_degraded() {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(service, "default");
+    let server = tokio::spawn(serve(handle, ready_detector_script(Vec::new()), "augur-anomalydetector"));
+    let problem = json!({"reason": "TopicUnavailable",
+        "message": "Kafka topic anomalies is missing and this runtime may not create it"});
+    let detector = resource("anomaly-detector.yaml", |m| {
+        m["status"] = json!({"pods": [
+            {"name": "service-metrics-ad-0", "updated": "2027-01-15T07:59:50Z", "problems": [problem]},
+            {"name": "long-gone", "updated": "2027-01-15T06:00:00Z",
+             "problems": [{"reason": "SinkUnavailable", "message": "old news"}]},
+        ]});
+    });
+    reconcile(&detector, &context(client)).await.unwrap_or_else(|e| panic!("{e}"));
+    let bodies = server.await.unwrap_or_else(|e| panic!("{e}"));
+    let degraded = condition(&bodies[12]["status"], "Degraded");
+    assert_eq!((degraded["status"].clone(), degraded["reason"].clone()), (json!("True"), json!("TopicUnavailable")));
+    assert_eq!(
+        degraded["message"],
+        "service-metrics-ad-0: Kafka topic anomalies is missing and this runtime may not create it",
+        "the stale pod's problem is not counted"
+    );
+}
+
+#[tokio::test]
 async fn an_invalid_spec_only_writes_the_reason_to_status() {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(service, "default");
@@ -238,7 +283,7 @@ async fn a_ready_transition_is_published_as_an_event() {
 async fn children_of_an_earlier_build_are_removed_by_label() {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(service, "default");
-    let ready = json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2});
+    let ready = json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2});
     let mut script: Vec<Expect> = children_script("shop", "service-metrics-ad", ready).into_iter().take(6).collect();
     let lists = orphan_lists("shop", &["service-metrics-ad-config", "service-metrics-config"]);
     let mut lists = lists.into_iter();

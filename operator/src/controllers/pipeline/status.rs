@@ -1,11 +1,19 @@
 //! The operator's part of a streaming resource's status: `observedGeneration`, the Ready / Progressing / Degraded
-//! conditions and replica counts, computed (purely) from the applied Deployment. The runtime owns the other fields
-//! (live figures, ModelReady) under its own field manager, so neither overwrites the other.
+//! conditions and replica counts, computed (purely) from the applied Deployment and the problems the runtime pods
+//! report in their entries. The runtime owns the other fields (live figures, ModelReady) under its own field
+//! managers, so neither overwrites the other.
+//!
+//! The conditions mean what they mean on a Deployment: `Progressing` is True while a rollout is under way (new pods
+//! not yet all updated and available), `Ready` once every wanted pod is, and `Degraded` when the rollout is stuck or a
+//! runtime pod reports a problem (a sink that cannot deliver, a topic it may not create).
 
 use crate::controllers::conditions::condition;
-use augur_crds::common::{ObservedConditions, condition_type, reason};
+use augur_crds::common::{ObservedConditions, RuntimePod, condition_type, reason};
 use k8s_openapi::{api::apps::v1::Deployment, apimachinery::pkg::apis::meta::v1::Time};
 use serde::Serialize;
+
+/// Pod entries older than this are from pods that are gone: their problems no longer count.
+const POD_ENTRY_FRESH_MS: i64 = 5 * 60 * 1000;
 
 use super::{Validated, apply::Applied};
 
@@ -22,11 +30,22 @@ pub struct OperatorStatus {
     pub ready_replicas: i32,
 }
 
-/// Status after a successful apply.
+/// The problems fresh runtime pods report, as `(reason, "pod: message")`, at most three.
+fn pod_problems(pods: &[RuntimePod], now: &Time) -> Vec<(String, String)> {
+    let fresh = |pod: &&RuntimePod| now.0.as_millisecond() - pod.updated.0.as_millisecond() <= POD_ENTRY_FRESH_MS;
+    pods.iter()
+        .filter(fresh)
+        .flat_map(|pod| pod.problems.iter().map(move |p| (p.reason.clone(), format!("{}: {}", pod.name, p.message))))
+        .take(3)
+        .collect()
+}
+
+/// Status after a successful apply; `pods` are the runtime pods' entries in the resource's status.
 pub fn from_applied(
     validated: &Validated,
     applied: &Applied,
     previous: &ObservedConditions,
+    pods: &[RuntimePod],
     generation: Option<i64>,
     now: Time,
 ) -> OperatorStatus {
@@ -35,9 +54,12 @@ pub fn from_applied(
     let status = deployment.status.clone().unwrap_or_default();
     let ready = status.ready_replicas.unwrap_or(0);
     let updated = status.updated_replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
     let rolled_out = status.observed_generation >= deployment.metadata.generation
         && updated >= wanted
+        && available >= wanted
         && status.replicas.unwrap_or(0) <= wanted;
+    let problems = pod_problems(pods, &now);
     let stuck = status.conditions.iter().flatten().find(|c| {
         (c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
             || (c.type_ == "ReplicaFailure" && c.status == "True")
@@ -69,13 +91,23 @@ pub fn from_applied(
                 condition_type::PROGRESSING,
                 !rolled_out,
                 if rolled_out { reason::RUNNING } else { reason::ROLLING_OUT },
-                format!("{updated}/{wanted} runtime pods updated"),
+                if rolled_out {
+                    format!("rollout complete: {wanted}/{wanted} runtime pods updated and available")
+                } else {
+                    format!("rolling out: {updated}/{wanted} runtime pods updated, {available}/{wanted} available")
+                },
             ),
-            match stuck {
-                Some(c) => {
+            match (stuck, problems.first()) {
+                (Some(c), _) => {
                     condition(condition_type::DEGRADED, true, reason::ROLLOUT_STUCK, c.message.clone().unwrap_or(pods))
                 }
-                None => condition(condition_type::DEGRADED, false, reason::RUNNING, "no rollout problem".into()),
+                (None, Some((why, _))) => {
+                    let message = problems.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ");
+                    condition(condition_type::DEGRADED, true, why, message)
+                }
+                (None, None) => {
+                    condition(condition_type::DEGRADED, false, reason::RUNNING, "no rollout or runtime problem".into())
+                }
             },
         ]
     };

@@ -10,9 +10,9 @@ use std::{collections::BTreeMap, fmt::Write as _, path::Path};
 use anyhow::{Context, bail};
 
 use crate::{
+    decode::CsvLayout,
     models::forecast::{ForecastParams, Forecaster},
     record::Position,
-    sources::file::CsvLayout,
     time::{Millis, format_timestamp},
 };
 

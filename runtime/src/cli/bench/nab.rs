@@ -13,12 +13,12 @@ use anyhow::{Context, bail};
 
 use crate::{
     cli::progress::{Progress, compact},
+    decode::CsvLayout,
     models::{
         SeriesModel,
         anomaly::{AnomalyDetector, DetectorParams},
     },
     record::Position,
-    sources::file::CsvLayout,
 };
 
 /// Runs the benchmark; returns (series, points).

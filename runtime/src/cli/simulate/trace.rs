@@ -10,7 +10,7 @@ use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 use anyhow::{Context, bail};
 
-use crate::{record::Position, sources::file::CsvLayout, time::Millis};
+use crate::{decode::CsvLayout, record::Position, time::Millis};
 
 /// Longest trace accepted, in steps (about 19 years of 1-minute points).
 const MAX_STEPS: i64 = 10_000_000;

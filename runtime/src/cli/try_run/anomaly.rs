@@ -5,12 +5,7 @@ use std::io::Write;
 use augur_crds::runtime_config::{AnomalyConfig, RuntimeConfig};
 
 use super::{Summary, TryOptions, display, run_file, truncate};
-use crate::{
-    models::anomaly::{AnomalyProcessor, DetectorParams},
-    pipeline::RunReport,
-    plot::Panel,
-    time::format_timestamp,
-};
+use crate::{job::AnomalyKind, pipeline::RunReport, plot::Panel, time::format_timestamp};
 
 /// Runs an AnomalyDetector's pipeline over the input, prints the summary and returns the plot panels.
 pub async fn run(
@@ -19,12 +14,11 @@ pub async fn run(
     anomaly: &AnomalyConfig,
     out: &mut impl Write,
 ) -> anyhow::Result<Vec<Panel>> {
-    let params = DetectorParams::from(anomaly);
-    let threshold = params.score_threshold;
-    let mut processor = AnomalyProcessor::new(params, config.limits.max_series as usize);
+    let mut kind = AnomalyKind::new(anomaly, config.limits.max_series as usize);
+    let threshold = kind.params().score_threshold;
     let mut summary = Summary::new(options.top);
-    let (report, elapsed) = run_file(options, super::metric_source(options)?, &mut processor, &mut summary).await?;
-    write_summary(out, options, config, &summary, &report, threshold, elapsed)?;
+    let ran = run_file(options, super::metric_source(options)?, &mut kind, &mut summary).await?;
+    write_summary(out, options, config, &summary, &ran.report, threshold, ran.elapsed)?;
     Ok(summary.panels())
 }
 

@@ -7,7 +7,8 @@ use augur_crds::runtime_config::{ForecastConfig, RuntimeConfig};
 
 use super::{TryOptions, display, run_file, truncate};
 use crate::{
-    models::forecast::{ForecastParams, ForecastProcessor, StepForecast},
+    job::ForecastKind,
+    models::forecast::StepForecast,
     pipeline::{Sink, SinkError},
     plot::{Panel, PlotPoint},
     record::SeriesId,
@@ -43,11 +44,11 @@ pub async fn run(
     forecast: &ForecastConfig,
     out: &mut impl Write,
 ) -> anyhow::Result<Vec<Panel>> {
-    let params = ForecastParams::from_config(forecast);
-    let mut processor = ForecastProcessor::new(params.clone(), config.limits.max_series as usize);
+    let mut kind = ForecastKind::new(forecast, config.limits.max_series as usize);
+    let params = kind.params().clone();
     let mut recent = Recent::default();
-    let (report, elapsed) = run_file(options, super::metric_source(options)?, &mut processor, &mut recent).await?;
-    recent.write(&processor.flush()).await?;
+    let ran = run_file(options, super::metric_source(options)?, &mut kind, &mut recent).await?;
+    let (report, elapsed) = (ran.report, ran.elapsed);
 
     writeln!(out, "{} {} on {}", config.resource.kind, config.resource.name, display(&options.input))?;
     writeln!(
@@ -62,7 +63,8 @@ pub async fn run(
     )?;
     let labels: Vec<String> = params.quantiles.iter().map(|q| format!("p{}", (q * 100.0).round())).collect();
     let mut panels = Vec::new();
-    for (series, last, forecast, accuracy, readiness) in processor.forecasts() {
+    let forecasts = ran.stage.iter().flat_map(|(_, processor)| processor.forecasts());
+    for (series, last, forecast, accuracy, readiness) in forecasts {
         writeln!(out, "\n  {}", truncate(&series, 60))?;
         let state = if readiness.is_ready() {
             format!("ready ({} steps of history)", readiness.points)

@@ -1,13 +1,15 @@
 //! `augur try` for a LogClusterer: the top templates with counts and a sample line, when new templates appeared, the
-//! template groups, and a plot of the top templates' rates over the input.
+//! template events and groups a pod would publish, and a plot of the top templates' rates over the input.
 
 use std::{collections::HashMap, io::Write};
 
+use anyhow::Context;
 use augur_crds::runtime_config::{LogConfig, RuntimeConfig};
 
 use super::{TryOptions, display, run_file, truncate};
 use crate::{
-    models::logs::{Assignment, GroupingSettings, LogProcessor, MinerSettings, group},
+    job::LogKind,
+    models::logs::{LogEvent, TemplateChange},
     pipeline::{Sink, SinkError},
     plot::{Panel, PlotPoint},
     sources::file::LineFileSource,
@@ -26,6 +28,8 @@ struct Tally {
     chunk_lines: i64,
     chunks: HashMap<u64, Vec<(i64, u64)>>,
     first_seen: HashMap<u64, i64>,
+    /// Template events by change, and group events: what a pod publishes to its topic.
+    changes: HashMap<&'static str, u64>,
 }
 
 /// Most chunks kept per template.
@@ -33,7 +37,7 @@ const MAX_CHUNKS: i64 = 4096;
 
 impl Default for Tally {
     fn default() -> Self {
-        Self { chunk_lines: 1, chunks: HashMap::new(), first_seen: HashMap::new() }
+        Self { chunk_lines: 1, chunks: HashMap::new(), first_seen: HashMap::new(), changes: HashMap::new() }
     }
 }
 
@@ -59,15 +63,32 @@ impl Tally {
     }
 }
 
-impl Sink<Assignment> for Tally {
-    async fn write(&mut self, items: &[Assignment]) -> Result<(), SinkError> {
-        for assignment in items {
-            let id = u64::from_str_radix(&assignment.template, 16).unwrap_or(0);
-            self.first_seen.entry(id).or_insert(assignment.line);
-            while (assignment.line - 1) / self.chunk_lines >= MAX_CHUNKS {
+impl Sink<LogEvent> for Tally {
+    async fn write(&mut self, items: &[LogEvent]) -> Result<(), SinkError> {
+        for event in items {
+            let (line, template) = match event {
+                LogEvent::Line { line, template } => (*line, template),
+                LogEvent::Template { change, .. } => {
+                    let name = match change {
+                        TemplateChange::Created => "created",
+                        TemplateChange::Generalised => "generalised",
+                        TemplateChange::Merged => "merged",
+                        TemplateChange::Evicted => "evicted",
+                    };
+                    *self.changes.entry(name).or_default() += 1;
+                    continue;
+                }
+                LogEvent::Group { .. } => {
+                    *self.changes.entry("group").or_default() += 1;
+                    continue;
+                }
+            };
+            let id = u64::from_str_radix(template, 16).unwrap_or(0);
+            self.first_seen.entry(id).or_insert(line);
+            while (line - 1) / self.chunk_lines >= MAX_CHUNKS {
                 self.coarsen();
             }
-            let chunk = (assignment.line - 1) / self.chunk_lines;
+            let chunk = (line - 1) / self.chunk_lines;
             let counts = self.chunks.entry(id).or_default();
             match counts.last_mut() {
                 Some((last, count)) if *last == chunk => *count += 1,
@@ -85,10 +106,15 @@ pub async fn run(
     logs: &LogConfig,
     out: &mut impl Write,
 ) -> anyhow::Result<Vec<Panel>> {
-    let mut processor = LogProcessor::new(MinerSettings::from(logs), true);
+    let mut kind = LogKind::new(logs).map_err(anyhow::Error::msg).context("the LogClusterer's masks")?;
     let mut tally = Tally::default();
     let source = LineFileSource::open(&options.input)?;
-    let (report, elapsed) = run_file(options, source, &mut processor, &mut tally).await?;
+    let ran = run_file(options, source, &mut kind, &mut tally).await?;
+    let (report, elapsed) = (ran.report, ran.elapsed);
+    let Some(processor) = ran.stage.get(0) else {
+        writeln!(out, "{} {} on {}: no lines", config.resource.kind, config.resource.name, display(&options.input))?;
+        return Ok(Vec::new());
+    };
     let miner = processor.miner();
     let lines = report.records as i64;
     let bucket_of = |line: i64| ((line - 1) * BUCKETS / lines.max(1)).clamp(0, BUCKETS - 1);
@@ -107,15 +133,10 @@ pub async fn run(
         }
     }
     let templates = miner.live_templates();
-    let groups = logs.grouping.as_ref().map(|g| {
-        let settings = GroupingSettings {
-            vectorizer: g.vectorizer,
-            linkage: g.linkage,
-            distance_threshold: g.distance_threshold,
-            ..GroupingSettings::default()
-        };
-        group(&templates, &settings)
-    });
+    let groups: Option<Vec<(u64, u64)>> = logs
+        .grouping
+        .as_ref()
+        .map(|_| templates.iter().filter_map(|t| processor.group_of(t.id).map(|g| (t.id, g))).collect());
 
     writeln!(out, "{} {} on {}", config.resource.kind, config.resource.name, display(&options.input))?;
     let group_count = groups.as_ref().map(|g| {
@@ -144,6 +165,16 @@ pub async fn run(
     let tenths: Vec<String> =
         new_per_bucket.chunks(BUCKETS as usize / 10).map(|c| c.iter().sum::<u64>().to_string()).collect();
     writeln!(out, "\n  new templates per tenth of the input: {}", tenths.join(" "))?;
+    let count = |name: &str| tally.changes.get(name).copied().unwrap_or(0);
+    writeln!(
+        out,
+        "  published to the topic: {} new, {} generalised, {} merged, {} evicted templates; {} group changes",
+        count("created"),
+        count("generalised"),
+        count("merged"),
+        count("evicted"),
+        count("group")
+    )?;
     if let Some(groups) = &groups {
         let mut members: HashMap<u64, Vec<u64>> = HashMap::new();
         groups.iter().for_each(|(template, leader)| members.entry(*leader).or_default().push(*template));
@@ -188,8 +219,8 @@ mod tests {
     #[test]
     fn the_tally_stays_bounded_and_keeps_every_line() {
         let mut tally = Tally::default();
-        let assignments: Vec<Assignment> =
-            (1..=100_000).map(|line| Assignment { line, template: format!("{:016x}", line % 3) }).collect();
+        let assignments: Vec<LogEvent> =
+            (1..=100_000).map(|line| LogEvent::Line { line, template: format!("{:016x}", line % 3) }).collect();
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap_or_else(|e| panic!("{e}"));
         runtime.block_on(tally.write(&assignments)).unwrap_or_else(|e| panic!("{e}"));
         assert!(tally.chunks.values().all(|c| c.len() as i64 <= MAX_CHUNKS), "bounded");

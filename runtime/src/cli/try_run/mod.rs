@@ -19,10 +19,12 @@ pub use summary::Summary;
 
 use super::progress::{Progress, compact};
 use crate::{
+    job::Kind,
     manifest,
-    pipeline::{self, RunReport, RunSettings, Shutdown},
+    metrics::RuntimeMetrics,
+    pipeline::{self, Partitioned, RunReport, RunSettings, Shutdown},
     plot,
-    sinks::{JsonLinesSink, MemorySink, Tee},
+    sinks::{JsonLinesSink, MemorySink, Tee, results::ResultSink},
     sources::file::{FileFormat, MetricFileSource},
 };
 
@@ -37,6 +39,8 @@ pub struct TryOptions {
     pub plot: Option<PathBuf>,
     /// Where to write every result as JSON lines.
     pub out: Option<PathBuf>,
+    /// Where to write the metrics a pod would serve, at the end.
+    pub metrics: Option<PathBuf>,
     /// How many top results to list.
     pub top: usize,
 }
@@ -85,6 +89,9 @@ pub fn run(options: &TryOptions, out: &mut impl Write) -> anyhow::Result<()> {
     if let Some(path) = &options.out {
         writeln!(out, "every result written to {} (JSON lines)", path.display())?;
     }
+    if let Some(path) = &options.metrics {
+        writeln!(out, "the metrics a runtime pod would serve written to {}", path.display())?;
+    }
     Ok(())
 }
 
@@ -93,38 +100,57 @@ fn metric_source(options: &TryOptions) -> anyhow::Result<MetricFileSource> {
     Ok(MetricFileSource::open(&options.input, FileFormat::guess(&options.input))?)
 }
 
-/// Runs `source -> processor -> sink` with a progress line; malformed lines are listed.
-async fn run_file<S, P, K>(
-    options: &TryOptions,
-    source: S,
-    processor: &mut P,
-    sink: &mut K,
-) -> anyhow::Result<(RunReport, std::time::Duration)>
+/// What a run over the file leaves for the summary: the counts, how long it took, and the models (every
+/// partition's processor, as a pod would hold them).
+pub struct Ran<K: Kind> {
+    /// Counts.
+    pub report: RunReport,
+    /// Wall-clock time taken.
+    pub elapsed: std::time::Duration,
+    /// The models at the end of the input.
+    pub stage: Partitioned<K::Processor>,
+}
+
+/// Runs `source -> kind -> sink` as `augur run` would (the same processors, result policy, metrics and timed work)
+/// with a progress line; malformed lines are listed.
+async fn run_file<S, K, Sk>(options: &TryOptions, source: S, kind: &mut K, sink: &mut Sk) -> anyhow::Result<Ran<K>>
 where
     S: crate::sources::Source,
-    P: pipeline::Processor<Input = S::Item>,
-    P::Output: serde::Serialize + Sync,
-    K: pipeline::Sink<P::Output>,
+    K: Kind,
+    K::Processor: pipeline::Processor<Input = S::Item>,
+    Sk: pipeline::Sink<K::Output>,
 {
+    let metrics = std::sync::Arc::new(RuntimeMetrics::new());
     let file_sink = options.out.as_deref().map(JsonLinesSink::create).transpose()?;
-    let mut sink = Tee(sink, file_sink);
+    let policy: ResultSink<K::Output> = ResultSink { kafka: None, emit_all: true, metrics: metrics.clone() };
+    let mut sink = Tee(policy, Some(Tee(sink, file_sink)));
     let mut dead_letters = MemorySink::with_capacity(5);
     let mut progress = Progress::new(format!("augur try {}", options.input.display()));
-    let report = pipeline::run(
+    let mut stage = Partitioned::new(kind.factory());
+    let report = pipeline::run_observed(
         source,
-        processor,
+        &mut stage,
         &mut sink,
         &mut dead_letters,
         Shutdown::new(),
         RunSettings::default(),
-        |report, done| progress.update(done, &format!("{} points", compact(report.records))),
+        |after| {
+            metrics.observe(after.report, after.now as f64 / 1000.0);
+            kind.observe(after.stage, after.outputs, &metrics, after.now);
+            if after.batch {
+                progress.update(after.progress, &format!("{} records", compact(after.report.records)));
+            }
+        },
     )
     .await?;
     progress.finish();
     for dead in dead_letters.items() {
         eprintln!("malformed line {}: {} ({:?})", dead.position.offset, dead.reason, dead.payload);
     }
-    Ok((report, progress.elapsed()))
+    if let Some(path) = &options.metrics {
+        std::fs::write(path, metrics.encode()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(Ran { report, elapsed: progress.elapsed(), stage })
 }
 
 fn truncate(text: &str, width: usize) -> String {

@@ -22,6 +22,7 @@ fn tries_the_readme_example_on_the_sample_data() {
         input: repository("examples/data/service-metrics.csv"),
         plot: Some(plot.clone()),
         out: Some(results.clone()),
+        metrics: None,
         top: 5,
     };
     let mut out = Vec::new();
@@ -80,6 +81,7 @@ fn malformed_input_lines_are_counted_not_fatal() {
         input,
         plot: None,
         out: None,
+        metrics: None,
         top: 3,
     };
     let mut out = Vec::new();
@@ -94,6 +96,7 @@ fn kinds_without_a_local_pipeline_say_so() {
         input: repository("examples/data/service-metrics.csv"),
         plot: None,
         out: None,
+        metrics: None,
         top: 3,
     };
     let error = run(&options, &mut Vec::new()).err().map(|e| e.to_string()).unwrap_or_default();
@@ -108,6 +111,7 @@ fn tries_a_forecaster_on_the_sample_data() {
         input: repository("examples/data/service-metrics.csv"),
         plot: Some(plot.clone()),
         out: None,
+        metrics: None,
         top: 5,
     };
     let mut out = Vec::new();
@@ -130,12 +134,13 @@ fn tries_a_forecaster_on_the_sample_data() {
 
 #[test]
 fn tries_a_log_clusterer_on_the_sample_log() {
-    let plot = scratch("logs.svg");
+    let (plot, metrics) = (scratch("logs.svg"), scratch("logs.metrics"));
     let options = TryOptions {
         manifest: repository("examples/log-clusterer.yaml"),
         input: repository("examples/data/app.log"),
         plot: Some(plot.clone()),
         out: None,
+        metrics: Some(metrics.clone()),
         top: 10,
     };
     let mut out = Vec::new();
@@ -149,6 +154,16 @@ fn tries_a_log_clusterer_on_the_sample_log() {
     ] {
         assert!(summary.contains(template), "{template} missing:\n{summary}");
     }
+    let created: u64 = summary
+        .split("published to the topic: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .unwrap_or(0);
+    assert!(created >= 8, "a pod publishes every template it creates, at least the 8 that remain:\n{summary}");
     let svg = std::fs::read_to_string(&plot).unwrap_or_default();
     assert!(svg.contains("line 1") && svg.matches("<polyline").count() >= 5, "rates of the top templates by line");
+    // The metrics a pod serves: every line counted, and a series per template.
+    let exposition = std::fs::read_to_string(&metrics).unwrap_or_default();
+    assert!(exposition.contains("augur_logs_lines_total 3000"), "{exposition}");
+    assert_eq!(exposition.matches("augur_logs_template_lines{").count(), 8, "{exposition}");
 }

@@ -162,6 +162,11 @@ impl Processor for ForecastProcessor {
     type Input = MetricPoint;
     type Output = StepForecast;
 
+    /// Closes every open step at the end of a finite input.
+    fn finish(&mut self, _now: Millis, out: &mut Vec<StepForecast>) {
+        out.extend(self.flush());
+    }
+
     fn process(&mut self, point: MetricPoint, out: &mut Vec<StepForecast>) {
         let step = self.params.step_ms;
         let bucket = point.timestamp.div_euclid(step) * step;

@@ -1,5 +1,7 @@
-//! Per-template line counts as Prometheus metrics, bounded: only the most frequent templates get a series of their
-//! own, so a stream of ever-new templates cannot grow the metrics without limit.
+//! Log metrics (`augur_logs_*`): lines mined, templates known, and per-template line counts, bounded: only the most
+//! frequent templates get a series of their own, so a stream of ever-new templates cannot grow the metrics without
+//! limit. Registered in the runtime's registry ([`crate::metrics::RuntimeMetrics`]) and refreshed from every
+//! partition's miner after each flush.
 
 use prometheus_client::{
     encoding::EncodeLabelSet,
@@ -7,7 +9,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use super::Miner;
+use super::{TemplateText, template_id};
 
 /// Templates exported with their own series.
 pub const EXPORTED_TEMPLATES: usize = 100;
@@ -20,15 +22,14 @@ struct TemplateLabel {
 
 /// The log metrics of one pipeline: `augur_logs_*`.
 pub struct LogMetrics {
-    registry: Registry,
     lines: Counter,
     templates: Gauge,
     per_template: Family<TemplateLabel, Gauge>,
 }
 
-impl Default for LogMetrics {
-    fn default() -> Self {
-        let mut registry = Registry::with_prefix("augur_logs");
+impl LogMetrics {
+    /// Registers the log metrics in `registry` (prefixed `augur_logs` by the caller).
+    pub fn register(registry: &mut Registry) -> Self {
         let (lines, templates, per_template) =
             (Counter::default(), Gauge::default(), Family::<TemplateLabel, Gauge>::default());
         registry.register("lines", "Log lines mined", lines.clone());
@@ -38,37 +39,36 @@ impl Default for LogMetrics {
             "Lines matched per template (the most frequent templates only), as of the last refresh",
             per_template.clone(),
         );
-        Self { registry, lines, templates, per_template }
+        Self { lines, templates, per_template }
     }
-}
 
-impl LogMetrics {
     /// Counts mined lines.
     pub fn count_lines(&self, lines: u64) {
         self.lines.inc_by(lines);
     }
 
-    /// Refreshes the per-template series from the miner: the most frequent templates, by current id.
-    pub fn refresh(&self, miner: &Miner) {
-        let live = miner.live_templates();
-        self.templates.set(i64::try_from(live.len()).unwrap_or(i64::MAX));
-        self.per_template.clear();
-        for template in live.iter().take(EXPORTED_TEMPLATES) {
-            let label = TemplateLabel { template: format!("{:016x}", template.id) };
-            self.per_template.get_or_create(&label).set(i64::try_from(template.count).unwrap_or(i64::MAX));
+    /// Refreshes the templates gauge and the per-template series from the live templates of every partition read
+    /// here: counts of one template (same id) add up, and the most frequent get a series.
+    pub fn refresh<'a>(&self, live: impl IntoIterator<Item = &'a TemplateText>) {
+        let mut counts: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+        for template in live {
+            *counts.entry(template.id).or_default() += template.count;
         }
-    }
-
-    /// The text exposition format.
-    pub fn encode(&self) -> String {
-        augur_probes::render(&self.registry)
+        self.templates.set(i64::try_from(counts.len()).unwrap_or(i64::MAX));
+        let mut ranked: Vec<(u64, u64)> = counts.into_iter().collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        self.per_template.clear();
+        for (id, count) in ranked.into_iter().take(EXPORTED_TEMPLATES) {
+            let label = TemplateLabel { template: template_id(id) };
+            self.per_template.get_or_create(&label).set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::logs::MinerSettings;
+    use crate::models::logs::{Miner, MinerSettings};
 
     #[test]
     fn exports_the_most_frequent_templates_only() {
@@ -81,12 +81,17 @@ mod tests {
                 miner.add(&format!("{word} happened now"));
             }
         }
-        let metrics = LogMetrics::default();
+        let mut registry = Registry::default();
+        let metrics = LogMetrics::register(registry.sub_registry_with_prefix("augur_logs"));
         metrics.count_lines(1234);
-        metrics.refresh(&miner);
-        let text = metrics.encode();
+        let live = miner.live_templates();
+        metrics.refresh(live.iter().chain(live.iter().take(3)));
+        let text = augur_probes::render(&registry);
         assert!(text.contains("augur_logs_lines_total 1234"), "{text}");
         assert!(text.contains(&format!("augur_logs_templates {}", miner.templates())), "{text}");
         assert_eq!(text.matches("augur_logs_template_lines{").count(), EXPORTED_TEMPLATES, "bounded");
+        let top = &live[0];
+        let doubled = format!("augur_logs_template_lines{{template=\"{}\"}} {}", template_id(top.id), 2 * top.count);
+        assert!(text.contains(&doubled), "a template in two partitions counts twice: {doubled}\n{text}");
     }
 }

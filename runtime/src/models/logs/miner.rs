@@ -182,6 +182,11 @@ impl Miner {
         };
         let delimiters = std::mem::take(&mut self.delimiters);
         for word in line.split_whitespace() {
+            if is_placeholder(word) {
+                let sym = self.intern(word);
+                push(&mut tokens, sym);
+                continue;
+            }
             if word == WILDCARD || is_variable_word(word) {
                 push(&mut tokens, WILD);
                 continue;
@@ -518,6 +523,11 @@ impl Miner {
         Some(t.tokens.iter().map(|s| &*self.names[*s as usize]).collect::<Vec<_>>().join(" "))
     }
 
+    /// Lines matched by the live template `id` (any id it had).
+    pub fn live_count(&self, id: u64) -> Option<u64> {
+        self.by_id.get(&self.resolve(id)).map(|&t| self.templates[t].count)
+    }
+
     /// The live templates with their constant words and counts, for grouping and summaries.
     pub fn live_templates(&self) -> Vec<super::grouping::TemplateText> {
         let mut live: Vec<super::grouping::TemplateText> = self
@@ -550,6 +560,14 @@ impl Miner {
     pub fn take_events(&mut self) -> Vec<TemplateEvent> {
         std::mem::take(&mut self.events)
     }
+}
+
+/// A user mask's placeholder, such as `<payment_id>`: kept as it is, so the template names what was masked.
+fn is_placeholder(word: &str) -> bool {
+    word.strip_prefix('<').and_then(|rest| rest.strip_suffix('>')).is_some_and(|name| {
+        name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 /// `a` with a wildcard wherever it differs from `b`.

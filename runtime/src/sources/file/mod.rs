@@ -1,7 +1,6 @@
 //! File source: metric points from CSV (`timestamp,value[,series]`) or JSON lines, or raw log lines, read in
 //! batches. Used by `augur try` and the benchmarks; malformed lines become dead letters with their line number.
 
-mod decode;
 #[cfg(test)]
 mod tests;
 
@@ -11,10 +10,11 @@ use std::{
     sync::Arc,
 };
 
-pub use decode::{CsvLayout, decode_json_metric};
-
 use super::{Source, SourceError, Step};
-use crate::record::{Batch, DeadLetter, MetricPoint, Position, SeriesId};
+use crate::{
+    decode::{CsvLayout, decode_json_metric},
+    record::{Batch, DeadLetter, LogLine, MetricPoint, Position, SeriesId},
+};
 
 /// Formats the file source reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,15 +139,6 @@ impl Source for MetricFileSource {
     fn progress(&self) -> Option<(u64, u64)> {
         (self.total_bytes > 0).then_some((self.bytes_read, self.total_bytes))
     }
-}
-
-/// One raw log line and its 1-based line number.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LogLine {
-    /// Line number in the file.
-    pub number: i64,
-    /// The line, without its newline (invalid UTF-8 replaced).
-    pub text: String,
 }
 
 /// Reads log lines from a file in batches. Every line decodes (invalid UTF-8 is replaced), so nothing is dropped.

@@ -54,6 +54,10 @@ pub fn read(
         let Some(result) = message.payload().and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok()) else {
             continue;
         };
+        // Template and group events come with the lines; only each line's own result is timed.
+        if matches!(kind, LoadKind::Logs) && result["event"] != "line" {
+            continue;
+        }
         count.fetch_add(1, Ordering::Relaxed);
         arrivals.last_ms = now;
         match kind {

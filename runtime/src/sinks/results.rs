@@ -1,6 +1,7 @@
-//! The service's sinks: results observed by the metrics and (those worth publishing) written to the Kafka result
-//! topic; dead letters counted, logged (rate-limited) and written to the dead-letter topic. The JSON of each
-//! result kind is documented in `docs/results.md`.
+//! What happens to results, the same in `augur run` and `augur try`: each kind's [`ResultPolicy`] says which
+//! results go to the result topic and which metrics they move; [`ResultSink`] applies it in front of the Kafka sink.
+//! Dead letters are counted, logged (rate-limited) and written to the dead-letter topic. The JSON of each result
+//! kind is documented in `docs/results.md`.
 
 use std::{
     sync::Arc,
@@ -9,10 +10,10 @@ use std::{
 
 use serde::Serialize;
 
-use super::metrics::RuntimeMetrics;
+use super::kafka::{KafkaSink, Keyed};
 use crate::{
-    kafka::{KafkaSink, Keyed},
-    models::{anomaly::ScoredPoint, forecast::StepForecast, logs::Assignment},
+    metrics::RuntimeMetrics,
+    models::{anomaly::ScoredPoint, forecast::StepForecast, logs::LogEvent},
     pipeline::{Sink, SinkError},
     record::DeadLetter,
 };
@@ -29,16 +30,16 @@ impl Keyed for StepForecast {
     }
 }
 
-impl Keyed for Assignment {
+impl Keyed for LogEvent {
     fn key(&self) -> Option<&str> {
-        Some(&self.template)
+        Some(LogEvent::key(self))
     }
 }
 
 /// What the service does with each result of a kind.
 pub trait ResultPolicy: Serialize + Keyed + Sync + Send + 'static {
     /// Whether the result goes to the result topic: an anomaly detector publishes anomalies, not every score, and a
-    /// log clusterer its assignments only when asked; `emit_all` publishes everything.
+    /// log clusterer template and group changes, and each line's template only when asked (`emit_all`).
     fn publish(&self, emit_all: bool) -> bool;
     /// Updates the kind's metrics.
     fn observe(&self, metrics: &RuntimeMetrics);
@@ -53,9 +54,6 @@ impl ResultPolicy for ScoredPoint {
         if self.anomaly {
             metrics.anomalies.inc();
         }
-        if let Some(status) = &metrics.anomaly_status {
-            status.lock().unwrap_or_else(|e| e.into_inner()).observe(self);
-        }
     }
 }
 
@@ -69,9 +67,9 @@ impl ResultPolicy for StepForecast {
     }
 }
 
-impl ResultPolicy for Assignment {
+impl ResultPolicy for LogEvent {
     fn publish(&self, emit_all: bool) -> bool {
-        emit_all
+        emit_all || !matches!(self, LogEvent::Line { .. })
     }
 
     fn observe(&self, _metrics: &RuntimeMetrics) {}
@@ -81,7 +79,7 @@ impl ResultPolicy for Assignment {
 pub struct ResultSink<T> {
     /// The result topic, when configured.
     pub kafka: Option<KafkaSink<T>>,
-    /// Publish every result (log assignments), not only the notable ones.
+    /// Publish every result (each log line's template), not only the notable ones.
     pub emit_all: bool,
     /// The process's metrics.
     pub metrics: Arc<RuntimeMetrics>,

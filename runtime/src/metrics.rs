@@ -1,6 +1,8 @@
-//! The runtime's Prometheus metrics, named `augur_<subsystem>_<name>_<unit>`. A runtime process runs one resource,
-//! so the metrics carry no per-resource labels (the pod's labels say which resource) and no per-series labels
-//! (series are unbounded): label sets stay bounded whatever the data.
+//! The runtime's Prometheus metrics, named `augur_<subsystem>_<name>_<unit>`, the same for `augur run` (served on
+//! `/metrics`) and `augur try`. A runtime process runs one resource, so the metrics carry no per-resource labels
+//! (the pod's labels say which resource) and no per-series labels (series are unbounded): label sets stay bounded
+//! whatever the data. The one exception is bounded by construction: `augur_logs_template_lines` has a series for
+//! each of the most frequent templates only.
 
 use std::sync::Mutex;
 
@@ -9,7 +11,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::{pipeline::RunReport, publish::AnomalyTracker};
+use crate::{models::logs::LogMetrics, pipeline::RunReport};
 
 /// Counters and gauges of one runtime process.
 pub struct RuntimeMetrics {
@@ -25,10 +27,8 @@ pub struct RuntimeMetrics {
     pub forecast_steps: Counter,
     /// Results written to the Kafka result topic.
     pub published: Counter,
-    /// Log templates currently known, over every partition read here.
-    pub log_templates: Gauge,
-    /// The anomaly state published to the AnomalyDetector's status, when it is published.
-    pub anomaly_status: Option<Mutex<AnomalyTracker>>,
+    /// Log lines, templates and the most frequent templates' counts.
+    pub logs: LogMetrics,
     seen: Mutex<RunReport>,
 }
 
@@ -70,12 +70,7 @@ impl RuntimeMetrics {
             "Points reported as anomalies",
             anomalies.clone(),
         );
-        let log_templates = Gauge::default();
-        registry.sub_registry_with_prefix("augur_logs").register(
-            "templates",
-            "Log templates currently known, over every partition read here",
-            log_templates.clone(),
-        );
+        let logs = LogMetrics::register(registry.sub_registry_with_prefix("augur_logs"));
         let forecast_steps = Counter::default();
         registry.sub_registry_with_prefix("augur_forecast").register(
             "steps",
@@ -92,8 +87,7 @@ impl RuntimeMetrics {
             anomalies,
             forecast_steps,
             published,
-            log_templates,
-            anomaly_status: None,
+            logs,
             seen: Mutex::new(RunReport::default()),
         }
     }

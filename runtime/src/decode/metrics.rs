@@ -4,10 +4,31 @@ use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
 
 use serde::Deserialize;
 
+use super::Decode;
 use crate::{
-    record::{DeadLetter, MetricPoint, Position, SeriesId},
+    record::{DeadLetter, Decoded, MetricPoint, Position, SeriesId},
     time::parse_timestamp,
 };
+
+/// JSON metric events; events naming no series belong to the default series (the topic's name).
+pub struct MetricDecoder {
+    default_series: SeriesId,
+}
+
+impl MetricDecoder {
+    /// Events without a series name are `default_series`.
+    pub fn new(default_series: &str) -> Self {
+        Self { default_series: SeriesId::from(default_series) }
+    }
+}
+
+impl Decode for MetricDecoder {
+    type Item = MetricPoint;
+
+    fn decode(&self, payload: &[u8], position: Position) -> Decoded<MetricPoint> {
+        decode_json_metric(payload, &self.default_series, position)
+    }
+}
 
 /// Which CSV columns hold the timestamp, the value and (optionally) the series.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,100 +3,29 @@
 //! partition's checkpoint is loaded and handed to the runner before any of the partition's records, and records
 //! already reflected in it are skipped; on revocation the partition's buffered records are dropped.
 
+mod rebalance;
+
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use augur_crds::{
-    common::StartFrom,
-    runtime_config::{KafkaInput, RecordFormat},
-};
+use augur_crds::{common::StartFrom, runtime_config::KafkaInput};
 use rdkafka::{
     ClientConfig, Message, Offset, TopicPartitionList,
     consumer::{CommitMode, Consumer, StreamConsumer},
     error::KafkaError,
 };
 
-use super::{
-    client_config,
-    rebalance::{Change, RebalanceLog},
-};
+use self::rebalance::{Change, RebalanceLog};
 use crate::{
     checkpoint::CheckpointStore,
-    record::{Batch, DeadLetter, Decoded, MetricPoint, Position, SeriesId},
-    sources::{Source, SourceError, Step, file::LogLine, file::decode_json_metric},
+    decode::Decode,
+    kafka::client_config,
+    record::{Batch, Decoded, Position},
+    sources::{Source, SourceError, Step},
 };
-
-/// Turns a record's payload into an input of the pipeline.
-pub trait Decode: Send + Sync + 'static {
-    /// The decoded record.
-    type Item: Send + 'static;
-
-    /// Decodes `payload`, read at `position`; failures become dead letters with the reason.
-    fn decode(&self, payload: &[u8], position: Position) -> Decoded<Self::Item>;
-}
-
-/// JSON metric events; events naming no series belong to the topic's series.
-pub struct MetricDecoder {
-    default_series: SeriesId,
-}
-
-impl MetricDecoder {
-    /// Events without a series name are `default_series`.
-    pub fn new(default_series: &str) -> Self {
-        Self { default_series: SeriesId::from(default_series) }
-    }
-}
-
-impl Decode for MetricDecoder {
-    type Item = MetricPoint;
-
-    fn decode(&self, payload: &[u8], position: Position) -> Decoded<MetricPoint> {
-        decode_json_metric(payload, &self.default_series, position)
-    }
-}
-
-/// Log records: a raw line, or the message at a dot path of a JSON record.
-pub struct LogDecoder {
-    message_path: Option<Vec<String>>,
-}
-
-impl LogDecoder {
-    /// A decoder for `format` (`LogLines` or `JsonLogs`); `None` for metric formats.
-    pub fn new(format: &RecordFormat) -> Option<Self> {
-        match format {
-            RecordFormat::LogLines => Some(Self { message_path: None }),
-            RecordFormat::JsonLogs { message_field, .. } => {
-                Some(Self { message_path: Some(message_field.split('.').map(str::to_owned).collect()) })
-            }
-            RecordFormat::MetricEvents => None,
-        }
-    }
-}
-
-impl Decode for LogDecoder {
-    type Item = LogLine;
-
-    fn decode(&self, payload: &[u8], position: Position) -> Decoded<LogLine> {
-        let number = position.offset;
-        let Some(path) = &self.message_path else {
-            let text = String::from_utf8_lossy(payload).trim_end_matches(['\n', '\r']).to_owned();
-            return Ok(LogLine { number, text });
-        };
-        let record: serde_json::Value = serde_json::from_slice(payload)
-            .map_err(|e| DeadLetter::new(position.clone(), payload, format!("not a JSON log record: {e}")))?;
-        let message = path.iter().try_fold(&record, |value, key| value.get(key)).ok_or_else(|| {
-            DeadLetter::new(position.clone(), payload, format!("the record has no field {:?}", path.join(".")))
-        })?;
-        let text = match message {
-            serde_json::Value::String(text) => text.clone(),
-            other => other.to_string(),
-        };
-        Ok(LogLine { number, text })
-    }
-}
 
 /// Records gathered for one partition, and the offset after the last of them.
 type Gathered<T> = (Vec<Decoded<T>>, i64);
@@ -334,34 +263,5 @@ impl<D: Decode> Source for KafkaSource<D> {
             consumer.unsubscribe();
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn json_logs(path: &str) -> LogDecoder {
-        LogDecoder::new(&RecordFormat::JsonLogs { message_field: path.into(), origin_field: None })
-            .unwrap_or_else(|| panic!("a log format"))
-    }
-
-    #[test]
-    fn log_records_decode_by_format_and_failures_say_why() {
-        let at = Position { partition: 3, offset: 42 };
-        assert!(LogDecoder::new(&RecordFormat::MetricEvents).is_none());
-        let raw = LogDecoder::new(&RecordFormat::LogLines).unwrap_or_else(|| panic!("a log format"));
-        let line = raw.decode(b"INFO started\r\n", at.clone()).unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!((line.number, line.text.as_str()), (42, "INFO started"));
-
-        let nested = json_logs("log.message");
-        let line = nested.decode(br#"{"log":{"message":"disk full"}}"#, at.clone()).unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(line.text, "disk full");
-        let number = nested.decode(br#"{"log":{"message":7}}"#, at.clone()).unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(number.text, "7");
-        let missing = nested.decode(br#"{"log":{}}"#, at.clone()).err().unwrap_or_else(|| panic!("decoded"));
-        assert!(missing.reason.contains("log.message") && missing.position == at, "{missing:?}");
-        let garbage = nested.decode(b"not json", at).err().unwrap_or_else(|| panic!("decoded"));
-        assert!(garbage.reason.starts_with("not a JSON log record"), "{garbage:?}");
     }
 }

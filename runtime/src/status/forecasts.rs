@@ -1,24 +1,26 @@
-//! The pure half of publishing: per-series forecasts in, a bounded [`ForecasterStatus`] out. No I/O, no clock (the
-//! caller passes `now`), so every bound and the `ModelReady` wording are tested directly.
+//! A Forecaster pod's entries, pure: per-series forecasts in, bounded [`PublishedForecast`]s and the models' progress
+//! out. Only the series the policies reference (when a list is given), at most [`Limits::max_series`] of them, each
+//! cut to a number of points that keeps the whole status small (etcd objects are limited to about 1.5 MB), values
+//! rounded to 6 significant digits. Series still warming up are not published: their "forecast" is only the last
+//! value, and a policy should see that no forecast exists rather than act on it. No I/O, no clock (the caller passes
+//! `now`), so every bound and the progress wording are tested directly.
 
 use std::collections::BTreeSet;
 
 use augur_crds::{
     AutoScalePolicy,
-    common::{Duration, ObservedConditions, RuntimeStatus, condition_type, reason},
-    kinds::forecaster::{ForecastAccuracy, ForecasterStatus, PublishedForecast},
+    common::Duration,
+    kinds::forecaster::{ForecastAccuracy, PublishedForecast},
 };
-use k8s_openapi::{
-    apimachinery::pkg::apis::meta::v1::{Condition, Time},
-    jiff::Timestamp,
-};
+use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 
+use super::report::{KindEntries, ModelProgress};
 use crate::{
     models::forecast::{Accuracy, Forecast, Readiness},
     time::Millis,
 };
 
-/// Most forecasts the Forecaster's schema accepts in its status.
+/// Most forecasts one pod publishes (the schema accepts 256 over all pods).
 const SCHEMA_MAX_SERIES: usize = 32;
 /// Most points per forecast the schema accepts.
 const SCHEMA_MAX_POINTS: usize = 1000;
@@ -94,18 +96,16 @@ pub fn series_referenced_by(policies: &[AutoScalePolicy], forecaster: &str) -> V
     series.into_iter().collect()
 }
 
-/// The status the runtime applies: `ModelReady`, overall accuracy and the published forecasts.
+/// This pod's forecast entries and its models' progress.
 ///
 /// `wanted` lists the series to publish (those AutoScalePolicies reference); `None` publishes every series, by name,
-/// up to the limit. `previous` is the `ModelReady` condition published last, whose `lastTransitionTime` is kept unless
-/// the status flips. Fields the operator owns are left out.
-pub fn status_patch(
+/// up to the limit.
+pub fn forecast_report(
     forecasts: &[SeriesForecast<'_>],
     wanted: Option<&[String]>,
     now: Millis,
-    previous: Option<&Condition>,
     limits: &Limits,
-) -> ForecasterStatus {
+) -> (KindEntries, ModelProgress) {
     let max_series = limits.max_series.clamp(1, SCHEMA_MAX_SERIES);
     let mut by_name: Vec<&SeriesForecast<'_>> = forecasts.iter().collect();
     by_name.sort_by(|a, b| a.series.cmp(b.series));
@@ -138,16 +138,9 @@ pub fn status_patch(
         .zip(&columns_per_series)
         .map(|(forecast, columns)| publish_one(forecast, columns, points, now))
         .collect();
-
-    let condition = model_ready(selected.len(), ready.len() + skipped, &warming, &missing, skipped, now, previous);
-    ForecasterStatus {
-        runtime: RuntimeStatus {
-            observed: ObservedConditions { observed_generation: None, conditions: vec![condition] },
-            ..RuntimeStatus::default()
-        },
-        accuracy: overall_accuracy(forecasts),
-        forecasts: published,
-    }
+    let measured = forecasts.iter().filter(|f| f.accuracy.mase.is_some_and(f64::is_finite)).count();
+    let entries = KindEntries::Forecasts { forecasts: published, accuracy: overall_accuracy(forecasts), measured };
+    (entries, progress(selected.len(), ready.len() + skipped, &warming, &missing, skipped))
 }
 
 /// Whether the forecast has points and only finite values (JSON has no NaN; the schema wants numbers).
@@ -183,6 +176,7 @@ fn publish_one(forecast: &SeriesForecast<'_>, columns: &[usize], points: usize, 
     let rows = forecast.forecast.points.iter().take(points);
     PublishedForecast {
         series: forecast.series.to_owned(),
+        pod: None,
         generated_at: time(now),
         start: time(forecast.start),
         step: Duration::from_millis(u64::try_from(forecast.step_ms).unwrap_or(0)),
@@ -219,15 +213,13 @@ fn overall_accuracy(forecasts: &[SeriesForecast<'_>]) -> Option<ForecastAccuracy
     (overall.mase.is_some() || overall.coverage.is_some()).then_some(overall)
 }
 
-fn model_ready(
+fn progress(
     selected: usize,
     ready: usize,
     warming: &[&SeriesForecast<'_>],
     missing: &[&str],
     skipped: usize,
-    now: Millis,
-    previous: Option<&Condition>,
-) -> Condition {
+) -> ModelProgress {
     let all_ready = selected > 0 && warming.is_empty() && missing.is_empty();
     let mut message =
         if selected == 0 { "no series seen yet".to_owned() } else { format!("{ready} of {selected} series ready") };
@@ -264,22 +256,11 @@ fn model_ready(
     if skipped > 0 {
         message.push_str(&format!("; {skipped} ready series not published (limit reached)"));
     }
-    let status = if all_ready { "True" } else { "False" }.to_owned();
-    let last_transition_time = previous
-        .filter(|c| c.type_ == condition_type::MODEL_READY && c.status == status)
-        .map_or_else(|| time(now), |c| c.last_transition_time.clone());
-    Condition {
-        type_: condition_type::MODEL_READY.to_owned(),
-        status,
-        reason: if all_ready { reason::MODELS_READY } else { reason::WARMING_UP }.to_owned(),
-        message,
-        observed_generation: None,
-        last_transition_time,
-    }
+    ModelProgress { ready: all_ready, message }
 }
 
 /// A duration in the largest fitting unit, e.g. `3h20m`, `45m`, `30s`.
-fn human(ms: Millis) -> String {
+pub(crate) fn human(ms: Millis) -> String {
     let secs = ms.max(0) / 1000;
     match secs {
         s if s >= 3600 && s % 3600 / 60 > 0 => format!("{}h{}m", s / 3600, s % 3600 / 60),
