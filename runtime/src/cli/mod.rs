@@ -113,9 +113,12 @@ pub enum BenchCommand {
         /// Where to write `<System>.csv` predictions.
         #[arg(long)]
         out: PathBuf,
-        /// Feed whole raw lines (`<System>_2k.log`), separating headers by the generic rule.
+        /// Feed whole raw lines (`<System>_2k.log`), each system a stream whose headers are learned and separated.
         #[arg(long)]
         raw: bool,
+        /// Also run leave-one-system-out validation and print each fold's held-out GA.
+        #[arg(long)]
+        folds: bool,
     },
     /// `augur simulate` on every series of a CSV (`unique_id,ds,y`), each with a capacity per replica that makes its
     /// peak need a given number of pods.
@@ -213,8 +216,8 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
             let protocol = bench::forecast::Protocol { horizon, season, origins, step };
             bench::forecast::run(&data, &protocol, &target, out).map(|_| ())
         }
-        Command::Bench(BenchCommand::Loghub { data, out: target, raw }) => {
-            bench::loghub::run(&data, &target, raw, out).map(|_| ())
+        Command::Bench(BenchCommand::Loghub { data, out: target, raw, folds }) => {
+            bench::loghub::run(&data, &target, raw, folds, out).map(|_| ())
         }
         Command::Bench(BenchCommand::Speed(SpeedCommand::Anomaly { points_per_series })) => {
             Ok(bench::speed::anomaly(points_per_series, out)?)

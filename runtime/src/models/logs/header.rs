@@ -138,6 +138,17 @@ pub fn content(line: &str) -> &str {
     rest
 }
 
+/// Separates headers of one stream (placeholder: the generic rule line by line).
+#[derive(Clone, Debug, Default)]
+pub struct HeaderLearner {}
+
+impl HeaderLearner {
+    /// The content of `line`.
+    pub fn content<'a>(&mut self, line: &'a str) -> &'a str {
+        content(line)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::content;

@@ -11,7 +11,7 @@ mod processor;
 mod tests;
 
 pub use grouping::{GroupingSettings, Linkage, TemplateText, Vectorizer, group};
-pub use header::content;
+pub use header::{HeaderLearner, content};
 pub use masks::{is_variable_piece, is_variable_word};
 pub use metrics::{EXPORTED_TEMPLATES, LogMetrics};
 pub use miner::{Miner, MinerSettings, TemplateEvent, WILDCARD};
