@@ -1,14 +1,14 @@
 //! The log pipeline stage: separates headers (for raw lines), mines each line's template, and keeps one sample line
 //! per template for people to read.
 //!
-//! Its state checkpoints as `AUGURLC1` and a postcard body: the miner's state (see `miner::snapshot`) and the
-//! samples; a restored processor assigns every later line exactly as the original would have.
+//! Its state checkpoints as `AUGURLC2` and a postcard body: the miner's state (see `miner::snapshot`), the header
+//! learner and the samples; a restored processor assigns every later line exactly as the original would have.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{LogMetrics, Miner, MinerSettings, content, miner::MinerState};
+use super::{HeaderLearner, LogMetrics, Miner, MinerSettings, miner::MinerState};
 use crate::{
     pipeline::{Processor, StateError},
     sources::file::LogLine,
@@ -27,6 +27,7 @@ pub struct Assignment {
 pub struct LogProcessor {
     miner: Miner,
     raw: bool,
+    header: HeaderLearner,
     samples: HashMap<u64, String>,
     metrics: LogMetrics,
     since_refresh: u64,
@@ -44,6 +45,7 @@ impl LogProcessor {
         Self {
             miner: Miner::new(settings),
             raw,
+            header: HeaderLearner::default(),
             samples: HashMap::new(),
             metrics: LogMetrics::default(),
             since_refresh: 0,
@@ -67,13 +69,14 @@ impl LogProcessor {
 }
 
 /// Magic and version at the head of a log state snapshot; a snapshot of another format or version is refused.
-const SNAPSHOT_HEADER: &[u8; 8] = b"AUGURLC1";
+const SNAPSHOT_HEADER: &[u8; 8] = b"AUGURLC2";
 
 /// A log state snapshot: the miner's state, the sample lines by template id, and the lines since the last metrics
 /// refresh.
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
     miner: MinerState,
+    header: HeaderLearner,
     samples: Vec<(u64, String)>,
     since_refresh: u64,
 }
@@ -83,7 +86,7 @@ impl Processor for LogProcessor {
     type Output = Assignment;
 
     fn process(&mut self, line: LogLine, out: &mut Vec<Assignment>) {
-        let text = if self.raw { content(&line.text) } else { line.text.as_str() };
+        let text = if self.raw { self.header.content(&line.text) } else { line.text.as_str() };
         let id = self.miner.add(text);
         let current = self.miner.resolve(id);
         if !self.samples.contains_key(&current) {
@@ -107,7 +110,12 @@ impl Processor for LogProcessor {
     fn checkpoint(&self) -> Result<Vec<u8>, StateError> {
         let mut samples: Vec<(u64, String)> = self.samples.iter().map(|(id, line)| (*id, line.clone())).collect();
         samples.sort_unstable();
-        let snapshot = Snapshot { miner: self.miner.state(), samples, since_refresh: self.since_refresh };
+        let snapshot = Snapshot {
+            miner: self.miner.state(),
+            header: self.header.clone(),
+            samples,
+            since_refresh: self.since_refresh,
+        };
         postcard::to_extend(&snapshot, SNAPSHOT_HEADER.to_vec())
             .map_err(|e| StateError(format!("cannot write the log miner snapshot: {e}")))
     }
@@ -123,7 +131,9 @@ impl Processor for LogProcessor {
         if !left.is_empty() {
             return Err(corrupt(format!("{} trailing bytes", left.len())));
         }
+        let header = decoded.header.checked().map_err(corrupt)?;
         self.miner.restore_state(decoded.miner).map_err(corrupt)?;
+        self.header = header;
         self.samples = decoded.samples.into_iter().collect();
         self.since_refresh = decoded.since_refresh;
         self.metrics.refresh(&self.miner);
@@ -287,8 +297,9 @@ mod tests {
         let bad: Vec<Vec<u8>> = vec![
             Vec::new(),
             b"hello world".to_vec(),
-            b"AUGURLC1".to_vec(),
-            [&b"AUGURLC1"[..], &[0xff; 64]].concat(),
+            SNAPSHOT_HEADER.to_vec(),
+            [&SNAPSHOT_HEADER[..], &[0xff; 64]].concat(),
+            [&b"AUGURLC1"[..], &snapshot[8..]].concat(),
             [&b"AUGURFC1"[..], &snapshot[8..]].concat(),
             snapshot[..snapshot.len() / 2].to_vec(),
             snapshot[..snapshot.len() - 1].to_vec(),
