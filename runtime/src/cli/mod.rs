@@ -181,11 +181,15 @@ pub enum SpeedCommand {
         #[arg(long, default_value_t = 1000)]
         points_per_series: usize,
     },
-    /// The default log miner over a file of log lines, repeated to at least 300,000 lines.
+    /// The default log miner (headers learned and separated) over a file of raw log lines, repeated to at least
+    /// 320,000 lines.
     Logs {
         /// The log file.
         #[arg(long)]
         input: PathBuf,
+        /// A Python interpreter with Drain3 installed: Drain3 runs on the same lines first, and the ratio is printed.
+        #[arg(long)]
+        drain3: Option<PathBuf>,
     },
 }
 
@@ -225,6 +229,8 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Speed(SpeedCommand::Forecast { points_per_series })) => {
             Ok(bench::speed::forecast(points_per_series, out)?)
         }
-        Command::Bench(BenchCommand::Speed(SpeedCommand::Logs { input })) => bench::speed::logs(&input, out),
+        Command::Bench(BenchCommand::Speed(SpeedCommand::Logs { input, drain3 })) => {
+            bench::speed::logs(&input, drain3.as_deref(), out)
+        }
     }
 }

@@ -113,6 +113,12 @@ pub fn candidates() -> Vec<(String, MinerSettings)> {
     for sibling_merge in [base.sibling_merge - 1, base.sibling_merge + 1] {
         out.push((format!("sibling_merge={sibling_merge}"), MinerSettings { sibling_merge, ..base.clone() }));
     }
+    for max_mismatches in [base.max_mismatches - 1, base.max_mismatches + 1] {
+        out.push((format!("max_mismatches={max_mismatches}"), MinerSettings { max_mismatches, ..base.clone() }));
+    }
+    for min_shared in [base.min_shared - 1, base.min_shared + 1] {
+        out.push((format!("min_shared={min_shared}"), MinerSettings { min_shared, ..base.clone() }));
+    }
     out
 }
 
