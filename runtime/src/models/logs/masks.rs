@@ -89,27 +89,30 @@ fn is_trimmed(b: u8) -> bool {
     CLASS[usize::from(b)] & TRIMMED != 0
 }
 
-/// Whether a token with no digit and no slash is a variable: a capitalised calendar word (perhaps with punctuation
-/// around it). It is what [`is_variable_word`] says of such a token, cheaper.
-pub fn is_calendar_word(token: &str) -> bool {
+/// Whether a token with no digit and no slash is a value by its name: a capitalised calendar word or a literal
+/// (`true`, `false`, `null`, in any case), perhaps with punctuation around it. It is what [`is_variable_word`] says
+/// of such a token, cheaper.
+pub fn is_named_value(token: &str) -> bool {
     let bytes = token.as_bytes();
-    // Most words start with a small letter: not a capitalised name, not trimmed punctuation.
-    if bytes.first().is_none_or(|b| b.is_ascii_lowercase() || bytes.len() > 11) {
+    // Most words start with a small letter other than those of the literals.
+    if bytes.first().is_none_or(|b| (b.is_ascii_lowercase() && !matches!(b, b't' | b'f' | b'n')) || bytes.len() > 11) {
         return false;
     }
     let start = bytes.iter().position(|b| !is_trimmed(*b)).unwrap_or(bytes.len());
     let end = bytes.iter().rposition(|b| !is_trimmed(*b)).map_or(start, |e| e + 1).max(start);
     let core = &bytes[start..end];
-    if core.len() < 2 || core.len() > 9 || !core[0].is_ascii_uppercase() {
+    if core.len() < 2 || core.len() > 9 {
         return false;
     }
     let mut lower = [0u8; 9];
     core.iter().zip(lower.iter_mut()).for_each(|(b, l)| *l = b.to_ascii_lowercase());
-    is_calendar(&lower[..core.len()])
+    let lower = &lower[..core.len()];
+    matches!(lower, b"true" | b"false" | b"null") || (core[0].is_ascii_uppercase() && is_calendar(lower))
 }
 
 /// Whether a whitespace-delimited token is a variable as a whole: a URL, an absolute path, a numeric-ish token, a
-/// number with a unit, or a (capitalised) calendar word. One scan of the bytes; every test is on ASCII bytes, so a
+/// number with a unit, a (capitalised) calendar word or a literal (`true`, `false`, `null`): the corrected loghub
+/// ground truth and most readers take booleans and nulls for values. One scan of the bytes; every test is on ASCII bytes, so a
 /// multi-byte character is never cut.
 pub fn is_variable_word(token: &str) -> bool {
     let bytes = token.as_bytes();
@@ -124,14 +127,14 @@ pub fn is_variable_word(token: &str) -> bool {
         all &= class;
     }
     let has_digit = any & DIGIT != 0;
-    if first == b'/' && core.len() > 1 && (has_digit || core[1..].contains(&b'/')) {
+    if (first == b'/' || first == b'\\') && core.len() > 1 && (has_digit || core[1..].contains(&first)) {
         return true;
     }
     if core.windows(3).any(|w| w == b"://") {
         return true;
     }
     if !has_digit {
-        return is_calendar_word(token);
+        return is_named_value(token);
     }
     if all & NUMISH != 0 {
         return true;
@@ -208,9 +211,17 @@ mod tests {
     }
 
     #[test]
-    fn calendar_words_agree_with_whole_words() {
-        for word in ["Jul", "(Saturday,", "UTC", "may", "Mayday", "J", "", "[]", "Dec.", "É", "Thursday!"] {
-            assert_eq!(is_calendar_word(word), is_variable_word(word), "{word}");
+    fn named_values_agree_with_whole_words() {
+        for word in
+            ["Jul", "(Saturday,", "UTC", "may", "Mayday", "J", "", "[]", "Dec.", "É", "Thursday!", "true", "FALSE,"]
+        {
+            assert_eq!(is_named_value(word), is_variable_word(word), "{word}");
+        }
+        for word in ["true", "False", "(null)", "NULL"] {
+            assert!(is_named_value(word), "{word}");
+        }
+        for word in ["trueish", "nullable", "none", "NO"] {
+            assert!(!is_named_value(word), "{word}");
         }
     }
 

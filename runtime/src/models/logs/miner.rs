@@ -153,9 +153,11 @@ impl Miner {
         let slot = match self.cache.get(key.as_slice()).and_then(|handle| self.table.resolve(*handle)) {
             Some(slot) => slot,
             None => {
+                let pieces = tokens::pieces(&key);
+                let glued: Vec<bool> = pieces.iter().map(|(_, glued)| *glued).collect();
                 let tokens: Vec<Sym> =
-                    tokens::pieces(&key).map(|piece| piece.map_or(WILD, |word| self.intern(word))).collect();
-                let slot = self.assign(tokens);
+                    pieces.into_iter().map(|(piece, _)| piece.map_or(WILD, |word| self.intern(word))).collect();
+                let slot = self.assign(tokens, &glued);
                 if self.cache.len() >= MAX_CACHE {
                     self.cache.clear();
                 }

@@ -12,7 +12,7 @@ mod tests;
 
 pub use grouping::{GroupingSettings, Linkage, TemplateText, Vectorizer, group};
 pub use header::{HeaderLearner, content};
-pub use masks::{is_calendar_word, is_variable_piece, is_variable_word};
+pub use masks::{is_named_value, is_variable_piece, is_variable_word};
 pub use metrics::{EXPORTED_TEMPLATES, LogMetrics};
 pub use miner::{Miner, MinerSettings, TemplateEvent, WILDCARD};
 pub use processor::{Assignment, LogProcessor};

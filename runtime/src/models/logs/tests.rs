@@ -250,3 +250,17 @@ fn random_lines_never_panic_and_every_id_resolves_to_a_live_template() {
         assert!(miner.templates() <= 64);
     }
 }
+
+#[test]
+fn booleans_and_nulls_are_values() {
+    let mut miner = miner();
+    let mut ids = std::collections::BTreeSet::new();
+    for i in 0..16u32 {
+        let b = |bit: u32| if i >> bit & 1 == 1 { "true" } else { "false" };
+        let line = format!("opening app token, allDrawn= {}, startingDisplayed = {}, moved = {}", b(0), b(1), b(2));
+        ids.insert(miner.add(&line));
+        ids.insert(miner.add(&format!("config {} set", if i % 2 == 0 { "null" } else { "NULL" })));
+    }
+    let resolved: std::collections::BTreeSet<u64> = ids.iter().map(|id| miner.resolve(*id)).collect();
+    assert_eq!(resolved.len(), 2, "{:?}", resolved.iter().map(|id| miner.template(*id)).collect::<Vec<_>>());
+}

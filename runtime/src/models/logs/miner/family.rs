@@ -48,7 +48,7 @@ impl Score {
 
 impl Miner {
     /// Finds or makes the template of a line that missed the cache; returns its slot.
-    pub(super) fn assign(&mut self, tokens: Vec<Sym>) -> u32 {
+    pub(super) fn assign(&mut self, tokens: Vec<Sym>, glued: &[bool]) -> u32 {
         let length = tokens.len() as u32;
         let first = tokens.first().copied().unwrap_or(WILD);
         let mut joined: Option<(u32, Score)> = None;
@@ -70,7 +70,7 @@ impl Miner {
                 return self.join(slot, &tokens);
             }
             let differing = self.differing(slot, &tokens);
-            if let Some(survivor) = self.family_merge(&tokens, &differing) {
+            if let Some(survivor) = self.family_merge(&tokens, glued, &differing) {
                 return survivor;
             }
         }
@@ -135,7 +135,7 @@ impl Miner {
     }
 
     /// The family rule (see the module docs); returns the surviving template's slot when the family merges.
-    fn family_merge(&mut self, tokens: &[Sym], differing: &[usize]) -> Option<u32> {
+    fn family_merge(&mut self, tokens: &[Sym], glued: &[bool], differing: &[usize]) -> Option<u32> {
         if differing.is_empty() {
             return None;
         }
@@ -181,7 +181,10 @@ impl Miner {
         for &position in &unproven {
             let values: HashSet<Sym> =
                 family.iter().map(|&slot| self.table.get(slot).tokens[position]).chain([tokens[position]]).collect();
-            if values.len() < self.settings.sibling_merge {
+            // A word glued to another by a delimiter (`user=root`, `AuthFail:sts`) is more often a field of fixed
+            // values than a free one: it needs one distinct word more.
+            let needed = self.settings.sibling_merge + usize::from(glued.get(position).copied().unwrap_or(false));
+            if values.len() < needed {
                 return None;
             }
             widest = widest.max(values.len());

@@ -9,15 +9,17 @@
 //!   ...) right after a wildcard joins it, so `1190 bytes (1.16 KB)` and `403 bytes` are both one variable: a size or
 //!   duration is one value whatever its spelling, and should not change the token count;
 //! - runs of wildcards are one wildcard (a time `12:03:04`, a list of numbers, a size with units);
-//! - the key is the pieces joined by 0x1F with a wildcard written as 0x00, so two lines have the same key exactly when
-//!   they have the same masked sequence.
+//! - the key is the pieces joined by 0x1F (0x1E between pieces of one word) with a wildcard written as 0x00, so two
+//!   lines have the same key exactly when they have the same masked sequence and the same words glued by delimiters.
 
-use crate::models::logs::masks::{is_calendar_word, is_variable_piece, is_variable_word};
+use crate::models::logs::masks::{is_named_value, is_variable_piece, is_variable_word};
 
 /// The wildcard in a key.
 const WILD_BYTE: u8 = 0;
-/// Between pieces in a key.
+/// Between pieces of different words in a key.
 const SEPARATOR: u8 = 0x1f;
+/// Between pieces of one word (`user=root`, `AuthFail:sts`): glued pieces.
+const GLUE: u8 = 0x1e;
 
 /// A unit that joins the number before it, perhaps ending a sentence (`sec.`): sizes, durations, percentages.
 /// Single letters other than `b` are left out: `5 s` is rare, while a lone `s`, `m` or `h` after a number is as
@@ -70,7 +72,7 @@ fn is_space(byte: u8) -> bool {
     byte <= b' ' || byte == 0x7f
 }
 
-/// Byte classes: whitespace, a delimiter, a digit, a slash (paths and URLs need one).
+/// Byte classes: whitespace, a delimiter, a digit, a slash or backslash (paths and URLs need one).
 const SPACE: u8 = 1;
 const DELIMITER: u8 = 2;
 const DIGIT: u8 = 4;
@@ -87,6 +89,8 @@ struct Key<'k> {
     bytes: &'k mut Vec<u8>,
     pieces: usize,
     wild: bool,
+    /// Whether the next piece continues the word of the last one.
+    glue: bool,
 }
 
 impl Key<'_> {
@@ -107,7 +111,7 @@ impl Key<'_> {
 
     fn separate(&mut self) {
         if self.pieces > 0 {
-            self.bytes.push(SEPARATOR);
+            self.bytes.push(if self.glue { GLUE } else { SEPARATOR });
         }
         self.pieces += 1;
     }
@@ -123,7 +127,7 @@ impl Tokenizer {
                 SPACE
             } else if byte.is_ascii_digit() {
                 DIGIT
-            } else if byte == b'/' {
+            } else if byte == b'/' || byte == b'\\' {
                 SLASH
             } else {
                 0
@@ -138,7 +142,7 @@ impl Tokenizer {
     /// Replaces `key` with the key of `line`'s masked pieces.
     pub(super) fn tokenize(&self, line: &str, key: &mut Vec<u8>) {
         key.clear();
-        let mut key = Key { bytes: key, pieces: 0, wild: false };
+        let mut key = Key { bytes: key, pieces: 0, wild: false, glue: false };
         let bytes = line.as_bytes();
         let mut at = 0;
         while at < bytes.len() {
@@ -166,9 +170,9 @@ impl Tokenizer {
     }
 
     /// A word with no digit, slash or delimiter (most words): a variable only as a unit after a number or as a
-    /// calendar word, which starts with a capital.
+    /// value by name (a calendar word, `true`, `false`, `null`).
     fn plain(&self, word: &str, key: &mut Key) {
-        if (key.wild && is_unit(word)) || is_calendar_word(word) {
+        if (key.wild && is_unit(word)) || is_named_value(word) {
             key.wild();
         } else {
             key.word(word);
@@ -191,6 +195,7 @@ impl Tokenizer {
         }
         let bytes = word.as_bytes();
         let (mut start, mut marks) = (0, 0);
+        let first_piece = key.pieces;
         for end in 0..=bytes.len() {
             let class = bytes.get(end).map_or(DELIMITER, |b| self.class[usize::from(*b)]);
             if class & DELIMITER == 0 {
@@ -199,10 +204,15 @@ impl Tokenizer {
             }
             if end > start {
                 let piece = &word[start..end];
-                // Only a piece with a digit or a slash, or a capital first letter (a calendar word), can be a
-                // variable as a whole word is.
-                let maybe = marks & (DIGIT | SLASH) != 0 || bytes[start].is_ascii_uppercase();
-                if is_variable_piece(piece) || (maybe && is_variable_word(piece)) || (key.wild && is_unit(piece)) {
+                // Only a piece with a digit or a slash can be a variable as a whole word is; other pieces only by
+                // name.
+                let variable = if marks & (DIGIT | SLASH) != 0 {
+                    is_variable_piece(piece) || is_variable_word(piece)
+                } else {
+                    is_named_value(piece)
+                };
+                key.glue = key.pieces > first_piece;
+                if variable || (key.wild && is_unit(piece)) {
                     key.wild();
                 } else {
                     key.word(piece);
@@ -211,14 +221,30 @@ impl Tokenizer {
             start = end + 1;
             marks = 0;
         }
+        key.glue = false;
     }
 }
 
-/// The pieces of a key: `None` for a wildcard, else the word.
-pub(super) fn pieces(key: &[u8]) -> impl Iterator<Item = Option<&str>> {
-    key.split(|b| *b == SEPARATOR).filter(|piece| !piece.is_empty()).map(|piece| {
-        if piece == [WILD_BYTE] { None } else { Some(std::str::from_utf8(piece).unwrap_or(super::WILDCARD)) }
-    })
+/// The pieces of a key: `None` for a wildcard, else the word; and whether the piece is glued to a neighbour of its
+/// own word.
+pub(super) fn pieces(key: &[u8]) -> Vec<(Option<&str>, bool)> {
+    let mut out: Vec<(Option<&str>, bool)> = Vec::new();
+    let (mut start, mut glued_before) = (0, false);
+    for end in 0..=key.len() {
+        let next = key.get(end).copied();
+        if next.is_some_and(|b| b != SEPARATOR && b != GLUE) {
+            continue;
+        }
+        let glued_after = next == Some(GLUE);
+        let piece = &key[start..end];
+        if !piece.is_empty() {
+            let word =
+                if piece == [WILD_BYTE] { None } else { Some(std::str::from_utf8(piece).unwrap_or(super::WILDCARD)) };
+            out.push((word, glued_before || glued_after));
+        }
+        (start, glued_before) = (end + 1, glued_after);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -229,7 +255,7 @@ mod tests {
         let tokenizer = Tokenizer::new("=:,;()[]{}<>|\"'");
         let mut key = Vec::new();
         tokenizer.tokenize(line, &mut key);
-        let text = pieces(&key).map(|p| p.unwrap_or("<*>").to_owned()).collect();
+        let text = pieces(&key).into_iter().map(|(p, _)| p.unwrap_or("<*>").to_owned()).collect();
         (text, key)
     }
 
@@ -254,6 +280,29 @@ mod tests {
             ["sshd", "pam_unix", "<*>", "session", "opened", "for", "user", "<*>", "at", "<*>", "in", "<*>"]
         );
         assert_eq!(masked("id=deadbeef01 eth0 host8.example.com").0, ["id", "<*>", "eth0", "<*>"]);
+        assert_eq!(masked("Core: C:\\Windows\\servicing\\cbscore.dll true").0, ["Core", "C", "<*>"]);
+    }
+
+    #[test]
+    fn pieces_of_one_word_are_glued() {
+        let tokenizer = Tokenizer::new("=:,;()[]{}<>|\"'");
+        let mut key = Vec::new();
+        tokenizer.tokenize("reason = AuthFail:sts:5 user=root by (uid=0)", &mut key);
+        let glued: Vec<(&str, bool)> = pieces(&key).into_iter().map(|(p, g)| (p.unwrap_or("<*>"), g)).collect();
+        assert_eq!(
+            glued,
+            [
+                ("reason", false),
+                ("AuthFail", true),
+                ("sts", true),
+                ("<*>", true),
+                ("user", true),
+                ("root", true),
+                ("by", false),
+                ("uid", true),
+                ("<*>", true)
+            ]
+        );
     }
 
     #[test]
@@ -270,7 +319,7 @@ mod tests {
     fn odd_bytes_never_panic_and_control_bytes_split() {
         for line in ["", "\u{0}", "€=€", "a\u{1f}b", "=:,;", "é:1", "<*> <*>", "\u{7f}x", "É", "1€", "€1ms"] {
             let (pieces, key) = masked(line);
-            assert!(key.iter().all(|b| *b == WILD_BYTE || *b >= 0x1f), "{line:?}");
+            assert!(key.iter().all(|b| *b == WILD_BYTE || *b >= GLUE), "{line:?}");
             assert!(pieces.iter().all(|p| !p.is_empty()), "{line:?}");
         }
         assert_eq!(masked("a\u{1f}b").0, ["a", "b"]);
