@@ -10,7 +10,7 @@
 //! - tables keyed by words or ids that come from log lines (the interner, the cache, the aliases, the buckets) hash
 //!   with a per-process random key, so no sender can choose lines that collide (hash flooding);
 //! - memory is bounded: at most `max_templates` templates (the least recently matched is evicted in O(1)), at most
-//!   [`MAX_CACHE`] cached sequences, at most [`MAX_INTERNED`] interned words before the interner is rebuilt from the
+//!   [`MAX_CACHE`] cached sequences of at most [`MAX_CACHE_BYTES`] in all, at most [`MAX_INTERNED`] interned words before the interner is rebuilt from the
 //!   live templates, and aliases are pruned to those that still lead to a live template once they outnumber them.
 
 use std::collections::HashMap;
@@ -65,6 +65,8 @@ impl Default for MinerSettings {
 
 /// Exact sequences cached before the cache is cleared (it only accelerates).
 const MAX_CACHE: usize = 1 << 16;
+/// Bytes of cached keys before the cache is cleared (long lines make long keys).
+const MAX_CACHE_BYTES: usize = 32 << 20;
 /// Interned words kept before the interner is rebuilt from the live templates.
 const MAX_INTERNED: usize = 1 << 20;
 
@@ -91,6 +93,8 @@ pub struct Miner {
     table: Table,
     alias: HashMap<u64, u64, Keyed>,
     cache: HashMap<Box<[u8]>, Handle, Keyed>,
+    /// Bytes of the cache's keys.
+    cache_bytes: usize,
     events: Vec<TemplateEvent>,
     now: u64,
     born: u64,
@@ -109,6 +113,7 @@ impl Miner {
             table: Table::new(),
             alias: HashMap::default(),
             cache: HashMap::default(),
+            cache_bytes: 0,
             events: Vec::new(),
             now: 0,
             born: 0,
@@ -158,10 +163,7 @@ impl Miner {
                 let tokens: Vec<Sym> =
                     pieces.into_iter().map(|(piece, _)| piece.map_or(WILD, |word| self.intern(word))).collect();
                 let slot = self.assign(tokens, &glued);
-                if self.cache.len() >= MAX_CACHE {
-                    self.cache.clear();
-                }
-                self.cache.insert(key.as_slice().into(), self.table.handle(slot));
+                self.cache_insert(&key, self.table.handle(slot));
                 slot
             }
         };
@@ -170,6 +172,15 @@ impl Miner {
         let template = self.table.get_mut(slot);
         template.count += 1;
         template.id
+    }
+
+    fn cache_insert(&mut self, key: &[u8], handle: Handle) {
+        if self.cache.len() >= MAX_CACHE || self.cache_bytes + key.len() > MAX_CACHE_BYTES {
+            self.cache.clear();
+            self.cache_bytes = 0;
+        }
+        self.cache_bytes += key.len();
+        self.cache.insert(key.into(), handle);
     }
 
     /// A new template (or the live one with the same tokens).
@@ -281,6 +292,7 @@ impl Miner {
         }
         self.table.remap(|sym| map.get(&sym).copied().unwrap_or(WILD));
         self.cache.clear();
+        self.cache_bytes = 0;
     }
 
     /// The current id an id stands for: itself while its template is live, else where its generalisations and

@@ -24,6 +24,9 @@ use super::{Miner, Sym, WILD};
 
 /// Most tokens a line and a template it globs may differ by.
 pub(super) const MAX_GLOB_EXTRA: u32 = 8;
+/// Largest pattern × text size globbed (the table it fills): longer lines are matched by token count only, so a huge
+/// line costs no more than a bounded table.
+const MAX_GLOB_CELLS: usize = 1 << 16;
 
 /// How well a template fits a line.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -290,6 +293,9 @@ pub(super) fn wildcard_where_different(a: &[Sym], b: &[Sym]) -> Vec<Sym> {
 /// `absorbable` (it holds a letter or digit: punctuation such as `****` or `-` is structure, not a value), and a
 /// wildcard of the text only fits inside one of the pattern's. Dynamic programming over prefixes, O(len²) at worst.
 pub(super) fn glob(pattern: &[Sym], text: &[Sym], absorbable: impl Fn(Sym) -> bool) -> bool {
+    if (pattern.len() + 1) * (text.len() + 1) > MAX_GLOB_CELLS {
+        return false;
+    }
     // Cheap rejection first: the pattern's constants must appear in the text in order.
     let mut rest = text.iter();
     if !pattern.iter().filter(|p| **p != WILD).all(|p| rest.any(|t| t == p)) {

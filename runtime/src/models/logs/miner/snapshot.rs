@@ -8,8 +8,8 @@
 //!   recency order (eviction takes the least recently matched);
 //! - the id aliases, the clock and the creation counter;
 //! - the exact-sequence cache: a sequence seen before goes straight to the template it went to then, which can differ
-//!   from what matching the line afresh would pick; entries of templates no longer alive are left out, as a lookup
-//!   would ignore them;
+//!   from what matching the line afresh would pick; entries of templates no longer alive are kept without a target
+//!   (a lookup ignores them, but they count towards the cache's bounds, which decide when it is cleared);
 //! - the interner's size, so the interner is compacted (which clears the cache) at the same line as the original's.
 //!
 //! Tokens are written through a word table of the snapshot's own, so the interner's numbering is not part of the
@@ -36,8 +36,8 @@ pub(crate) struct MinerState {
     recency: Vec<u32>,
     /// Old template ids and what they stand for now.
     alias: Vec<(u64, u64)>,
-    /// Cached masked sequences (the cache's key bytes) and the template each leads to.
-    cache: Vec<(Vec<u8>, u32)>,
+    /// Cached masked sequences (the cache's key bytes) and the template each leads to, if it is alive.
+    cache: Vec<(Vec<u8>, Option<u32>)>,
     /// Words in the interner, live or not.
     interned: u64,
     /// The miner's clock (lines seen).
@@ -111,10 +111,10 @@ impl Miner {
         let recency = self.table.by_recency().iter().map(at).collect();
         let mut alias: Vec<(u64, u64)> = self.alias.iter().map(|(from, to)| (*from, *to)).collect();
         alias.sort_unstable();
-        let mut cache: Vec<(Vec<u8>, u32)> = self
+        let mut cache: Vec<(Vec<u8>, Option<u32>)> = self
             .cache
             .iter()
-            .filter_map(|(key, handle)| Some((key.to_vec(), at(&self.table.resolve(*handle)?))))
+            .map(|(key, handle)| (key.to_vec(), self.table.resolve(*handle).map(|slot| at(&slot))))
             .collect();
         cache.sort_unstable();
         MinerState {
@@ -201,10 +201,11 @@ impl Miner {
             }
         }
         for (key, position) in cache.into_iter().take(super::MAX_CACHE) {
-            if let Some(slot) = slot_of[known(position)?] {
-                let handle = miner.table.handle(slot);
-                miner.cache.insert(key.into_boxed_slice(), handle);
-            }
+            let handle = match position {
+                Some(position) => slot_of[known(position)?].map(|slot| miner.table.handle(slot)),
+                None => None,
+            };
+            miner.cache_insert(&key, handle.unwrap_or(super::table::STALE));
         }
         // Unnamed entries stand for the original's words no template uses any more, so the interner reaches its
         // bound, and is compacted, at the same line.
@@ -305,7 +306,7 @@ mod tests {
             ("unknown word", Box::new(move |s| s.templates[0].tokens[0] = words + 1)),
             ("unknown template", Box::new(move |s| s.buckets[0].push(templates))),
             ("unknown template", Box::new(move |s| s.lengths[0].push(templates + 2))),
-            ("unknown template", Box::new(move |s| s.cache[0].1 = templates + 3)),
+            ("unknown template", Box::new(move |s| s.cache[0].1 = Some(templates + 3))),
             ("recency names", Box::new(|s| s.recency.truncate(1))),
             ("twice in the recency", Box::new(|s| s.recency[1] = s.recency[0])),
             ("out of creation order", Box::new(|s| s.templates.swap(0, 1))),

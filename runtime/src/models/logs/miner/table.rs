@@ -26,6 +26,9 @@ pub(super) struct Handle {
     pub generation: u32,
 }
 
+/// A handle that names no template (a cache entry of a template that is gone).
+pub(super) const STALE: Handle = Handle { slot: NIL, generation: 0 };
+
 /// Bucket key: token count and first token (the wildcard when that is variable).
 pub(super) type Key = (u32, Sym);
 
