@@ -89,6 +89,21 @@ fn is_trimmed(b: u8) -> bool {
     CLASS[usize::from(b)] & TRIMMED != 0
 }
 
+/// Bytes a value by name may start with: trimmed punctuation, the capitals calendar words start with, and the first
+/// letters of `true`, `false`, `null` in either case.
+const NAMED_START: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = CLASS[i] & TRIMMED != 0
+            || matches!(b, b'J' | b'F' | b'M' | b'A' | b'S' | b'O' | b'N' | b'D' | b'T' | b'W' | b'U' | b'P' | b'G')
+            || matches!(b, b't' | b'f' | b'n');
+        i += 1;
+    }
+    table
+};
+
 /// Whether a token with no digit and no slash is a value by its name: a capitalised calendar word or a literal
 /// (`true`, `false`, `null`, in any case), perhaps with punctuation around it. It is what [`is_variable_word`] says
 /// of such a token, cheaper.

@@ -2,21 +2,28 @@
 //! lines, which words are variables.
 //!
 //! 1. Join: a template of the same token count whose constants the line matches everywhere (the line's masked values
-//!    and the template's wildcards match anything). Positions where they differ become wildcards.
+//!    and the template's wildcards match any word). Positions where they differ become wildcards. Punctuation must
+//!    face itself: it is structure, and a mismatch there means a variable of another length shifted the line.
 //! 2. Family: otherwise the nearest template of the same token count (at most `max_mismatches` differing words and
 //!    the similarity threshold) names the positions where the line differs. The family is every template of that
-//!    count that agrees with the line elsewhere. Each differing position is a variable when the family and the line
-//!    show `sibling_merge` distinct words there, or when a member already has a wildcard there (the position has been
-//!    shown variable in the same context). If every differing position is, the family merges into its oldest member.
+//!    count that agrees with the line elsewhere. A differing position is a variable when a member already has a
+//!    wildcard there (it has been shown variable in the same context), or when the family and the line show
+//!    `sibling_merge` distinct words there (one more for a word glued to another by a delimiter, `user=root`, which
+//!    is more often a field of fixed values). Positions decided by their words together must vary independently:
+//!    more combinations than words at any one of them, so an enumeration of state pairs (`from NEW to UNASSIGNED`)
+//!    stays events. If every differing position is a variable, the family merges into its oldest member.
 //!    Distinct-value growth, not a character class, decides: `up`/`down` stay two events, user names merge. A family
 //!    that differs at the first word or at several positions must share `min_shared` constants with the line, so
 //!    short lines such as `<name> <*>` never merge on no evidence.
-//! 3. Glob: otherwise a template of fewer tokens whose wildcards absorb the line's extra tokens (each wildcard takes
-//!    one or more), such as a host name that is sometimes one word and sometimes a word and an address. Its constants
-//!    must be at least half the line's, so a short template cannot swallow long lines.
+//! 3. Glob: otherwise a template of another token count (within [`MAX_GLOB_EXTRA`]) whose runs of wildcards absorb
+//!    the line's tokens, each run taking one or more tokens of which at most one word with a letter or digit: a host
+//!    that is sometimes one word and sometimes a word and an address, a program with a suffix. Its constants must be
+//!    at least half the line's, so a short template cannot swallow long lines. A template that gains wildcards, or is
+//!    created with them, absorbs the templates it now globs, so variants seen before the general form merge into it.
 //! 4. Otherwise a new template: the line, with the nearest template's wildcards.
 //!
-//! Ties between equally good templates go to the oldest (`born`), so the order of the lists does not matter.
+//! Ties between equally good templates go to the oldest (`born`), so the order of the lists matters only where a scan
+//! is cut at `MAX_SCAN`.
 
 use std::collections::HashSet;
 
