@@ -179,7 +179,7 @@ pub struct HeaderLearner {
 impl HeaderLearner {
     /// The content of `line`, a line of this learner's stream.
     pub fn content<'a>(&mut self, line: &'a str) -> &'a str {
-        self.lines += 1;
+        self.lines = self.lines.wrapping_add(1);
         let voting = self.lines <= u64::from(VOTE_WINDOW) || self.lines % VOTE_EVERY == 0;
         if !voting && let Some(rest) = self.width.and_then(|width| self.cut(line, width)) {
             return rest;

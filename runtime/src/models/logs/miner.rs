@@ -149,7 +149,8 @@ impl Miner {
 
     /// Feeds one line; returns the id of the template it belongs to now.
     pub fn add(&mut self, line: &str) -> u64 {
-        self.now += 1;
+        // Saturating: a restored clock or count may be anything.
+        self.now = self.now.saturating_add(1);
         if self.names.len() > MAX_INTERNED {
             self.compact();
         }
@@ -170,7 +171,7 @@ impl Miner {
         self.key = key;
         self.table.touch(slot, self.now);
         let template = self.table.get_mut(slot);
-        template.count += 1;
+        template.count = template.count.saturating_add(1);
         template.id
     }
 
@@ -191,7 +192,7 @@ impl Miner {
         {
             return slot;
         }
-        self.born += 1;
+        self.born = self.born.saturating_add(1);
         let slot = self.table.insert(Template::new(id, tokens, 0, self.now, self.born));
         self.alias.remove(&id);
         self.events.push(TemplateEvent::Created(id));
@@ -212,7 +213,7 @@ impl Miner {
             (t.count, t.last, t.id)
         };
         let survivor = self.table.get_mut(into);
-        survivor.count += count;
+        survivor.count = survivor.count.saturating_add(count);
         survivor.last = survivor.last.max(last);
         let survivor_id = survivor.id;
         self.table.remove(slot);
