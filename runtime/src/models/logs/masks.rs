@@ -109,8 +109,8 @@ const NAMED_START: [bool; 256] = {
 /// of such a token, cheaper.
 pub fn is_named_value(token: &str) -> bool {
     let bytes = token.as_bytes();
-    // Most words start with a small letter other than those of the literals.
-    if bytes.first().is_none_or(|b| (b.is_ascii_lowercase() && !matches!(b, b't' | b'f' | b'n')) || bytes.len() > 11) {
+    // Most words start with a letter no calendar word or literal starts with.
+    if bytes.first().is_none_or(|b| !NAMED_START[usize::from(*b)]) || bytes.len() > 11 {
         return false;
     }
     let start = bytes.iter().position(|b| !is_trimmed(*b)).unwrap_or(bytes.len());
