@@ -10,8 +10,8 @@
 //! - tables keyed by words or ids that come from log lines (the interner, the cache, the aliases, the buckets) hash
 //!   with a per-process random key, so no sender can choose lines that collide (hash flooding);
 //! - memory is bounded: at most `max_templates` templates (the least recently matched is evicted in O(1)), at most
-//!   [`MAX_CACHE`] cached sequences of at most [`MAX_CACHE_BYTES`] in all, at most [`MAX_INTERNED`] interned words before the interner is rebuilt from the
-//!   live templates, and aliases are pruned to those that still lead to a live template once they outnumber them.
+//!   [`MAX_CACHE`] cached sequences of at most [`MAX_CACHE_BYTES`] in all, interned words only while a live template
+//!   uses them, and aliases pruned to those that still lead to a live template once they outnumber them.
 
 use std::collections::HashMap;
 
@@ -19,10 +19,12 @@ mod family;
 mod snapshot;
 mod table;
 mod tokens;
+mod words;
 
 pub(crate) use snapshot::MinerState;
 use table::{Handle, Table, Template};
 use tokens::Tokenizer;
+use words::Words;
 
 /// Per-process randomly keyed hashing for the tables whose keys come from log lines.
 type Keyed = foldhash::fast::RandomState;
@@ -67,8 +69,6 @@ impl Default for MinerSettings {
 const MAX_CACHE: usize = 1 << 16;
 /// Bytes of cached keys before the cache is cleared (long lines make long keys).
 const MAX_CACHE_BYTES: usize = 32 << 20;
-/// Interned words kept before the interner is rebuilt from the live templates.
-const MAX_INTERNED: usize = 1 << 20;
 
 /// What happened to a template.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,8 +88,7 @@ pub enum TemplateEvent {
 pub struct Miner {
     settings: MinerSettings,
     tokenizer: Tokenizer,
-    words: HashMap<Box<str>, Sym, Keyed>,
-    names: Vec<Box<str>>,
+    words: Words,
     table: Table,
     alias: HashMap<u64, u64, Keyed>,
     cache: HashMap<Box<[u8]>, Handle, Keyed>,
@@ -105,11 +104,10 @@ pub struct Miner {
 impl Miner {
     /// A miner with `settings`.
     pub fn new(settings: MinerSettings) -> Self {
-        let mut miner = Self {
+        Self {
             tokenizer: Tokenizer::new(&settings.delimiters),
             settings,
-            words: HashMap::default(),
-            names: Vec::new(),
+            words: Words::new(),
             table: Table::new(),
             alias: HashMap::default(),
             cache: HashMap::default(),
@@ -118,19 +116,7 @@ impl Miner {
             now: 0,
             born: 0,
             key: Vec::new(),
-        };
-        miner.intern(WILDCARD);
-        miner
-    }
-
-    fn intern(&mut self, word: &str) -> Sym {
-        if let Some(&sym) = self.words.get(word) {
-            return sym;
         }
-        let sym = Sym::try_from(self.names.len()).unwrap_or(Sym::MAX);
-        self.names.push(word.into());
-        self.words.insert(word.into(), sym);
-        sym
     }
 
     /// FNV-1a-64 of the tokens joined by 0x1F: the documented, content-stable template id.
@@ -140,8 +126,8 @@ impl Miner {
             if i > 0 {
                 hash = (hash ^ 0x1f).wrapping_mul(0x0100_0000_01b3);
             }
-            for byte in self.names.get(*sym as usize).map_or(&b""[..], |name| name.as_bytes()) {
-                hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+            for byte in self.words.name(*sym).bytes() {
+                hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
             }
         }
         hash
@@ -151,9 +137,6 @@ impl Miner {
     pub fn add(&mut self, line: &str) -> u64 {
         // Saturating: a restored clock or count may be anything.
         self.now = self.now.saturating_add(1);
-        if self.names.len() > MAX_INTERNED {
-            self.compact();
-        }
         let mut key = std::mem::take(&mut self.key);
         self.tokenizer.tokenize(line, &mut key);
         let slot = match self.cache.get(key.as_slice()).and_then(|handle| self.table.resolve(*handle)) {
@@ -162,8 +145,11 @@ impl Miner {
                 let pieces = tokens::pieces(&key);
                 let glued: Vec<bool> = pieces.iter().map(|(_, glued)| *glued).collect();
                 let tokens: Vec<Sym> =
-                    pieces.into_iter().map(|(piece, _)| piece.map_or(WILD, |word| self.intern(word))).collect();
-                let slot = self.assign(tokens, &glued);
+                    pieces.into_iter().map(|(piece, _)| piece.map_or(WILD, |word| self.words.intern(word))).collect();
+                // The line holds its words while it is assigned, so no template dropped meanwhile takes them away.
+                self.words.retain(&tokens);
+                let slot = self.assign(tokens.clone(), &glued);
+                self.words.release(&tokens);
                 self.cache_insert(&key, self.table.handle(slot));
                 slot
             }
@@ -193,6 +179,7 @@ impl Miner {
             return slot;
         }
         self.born = self.born.saturating_add(1);
+        self.words.retain(&tokens);
         let slot = self.table.insert(Template::new(id, tokens, 0, self.now, self.born));
         self.alias.remove(&id);
         self.events.push(TemplateEvent::Created(id));
@@ -216,7 +203,7 @@ impl Miner {
         survivor.count = survivor.count.saturating_add(count);
         survivor.last = survivor.last.max(last);
         let survivor_id = survivor.id;
-        self.table.remove(slot);
+        self.remove(slot);
         if id != survivor_id {
             self.alias.insert(id, survivor_id);
         }
@@ -232,6 +219,9 @@ impl Miner {
         }
         let id = self.template_id(&tokens);
         let key = (tokens.len() as u32, tokens.first().copied().unwrap_or(WILD));
+        self.words.retain(&tokens);
+        let old_tokens = std::mem::take(&mut self.table.get_mut(slot).tokens);
+        self.words.release(&old_tokens);
         self.table.set_tokens(slot, tokens, id);
         self.table.rekey(slot, key);
         if old != id {
@@ -258,7 +248,7 @@ impl Miner {
         while self.table.len() > self.settings.max_templates.max(1) {
             let Some(victim) = self.table.oldest().filter(|&v| v != keep) else { return };
             let id = self.table.get(victim).id;
-            self.table.remove(victim);
+            self.remove(victim);
             self.events.push(TemplateEvent::Evicted(id));
         }
         if self.alias.len() > 2 * self.table.len() + 1024 {
@@ -275,25 +265,11 @@ impl Miner {
         });
     }
 
-    /// Rebuilds the interner from the live templates (unique words of evicted templates are dropped).
-    fn compact(&mut self) {
-        let names = std::mem::take(&mut self.names);
-        self.words.clear();
-        self.intern(WILDCARD);
-        let mut map: HashMap<Sym, Sym> = HashMap::new();
-        let live: Vec<u32> = self.table.live_slots().collect();
-        for slot in live {
-            for index in 0..self.table.get(slot).tokens.len() {
-                let old = self.table.get(slot).tokens[index];
-                if !map.contains_key(&old) {
-                    let new = if old == WILD { WILD } else { self.intern(names.get(old as usize).map_or("", |n| n)) };
-                    map.insert(old, new);
-                }
-            }
-        }
-        self.table.remap(|sym| map.get(&sym).copied().unwrap_or(WILD));
-        self.cache.clear();
-        self.cache_bytes = 0;
+    /// Removes a template; words only it used are dropped.
+    fn remove(&mut self, slot: u32) {
+        let tokens = self.table.get(slot).tokens.clone();
+        self.table.remove(slot);
+        self.words.release(&tokens);
     }
 
     /// The current id an id stands for: itself while its template is live, else where its generalisations and
@@ -312,7 +288,7 @@ impl Miner {
     }
 
     fn text(&self, tokens: &[Sym]) -> String {
-        let words: Vec<&str> = tokens.iter().map(|s| self.names.get(*s as usize).map_or("", |n| n)).collect();
+        let words: Vec<&str> = tokens.iter().map(|s| self.words.name(*s)).collect();
         words.join(" ")
     }
 
@@ -336,7 +312,7 @@ impl Miner {
                         .tokens
                         .iter()
                         .filter(|s| **s != WILD)
-                        .map(|s| self.names.get(*s as usize).map_or("", |n| n).to_string())
+                        .map(|s| self.words.name(*s).to_string())
                         .collect(),
                     count: template.count,
                 }

@@ -193,13 +193,12 @@ mod tests {
                     7 => format!("Connection closed by {} port {} [preauth]", pick(&USERS, r >> 28), r % 65535),
                     8 => format!("{} {}", RARE[(r >> 32) as usize % RARE.len()], number),
                     9 if number < 2900 => "pam_unix(sshd:auth): check pass; user unknown".to_owned(),
-                    // An event first seen late: its templates are created and merge after any checkpoint.
+                    // An event first seen late, of a shape no other event has: its templates are created and merge
+                    // after any checkpoint.
                     9 => format!(
-                        "Failed password for {} from 10.2.{}.{} port {} ssh2",
+                        "Session of {} expired after {} idle minutes",
                         USERS[(number as usize - 2900) / 40 % USERS.len()],
-                        r % 5,
-                        r % 77,
-                        r % 60000
+                        r % 60
                     ),
                     _ => format!(
                         "disk /dev/sd{} usage {}% on {}",

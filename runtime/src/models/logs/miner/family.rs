@@ -247,7 +247,7 @@ impl Miner {
 
     /// Whether a word may be part of a variable: it holds a letter or digit.
     fn absorbable(&self, sym: Sym) -> bool {
-        self.names.get(sym as usize).is_some_and(|word| word.chars().any(char::is_alphanumeric))
+        self.words.name(sym).chars().any(char::is_alphanumeric)
     }
 
     /// After a template gained wildcards: templates that it now absorbs (more specific ones, or ones of other token

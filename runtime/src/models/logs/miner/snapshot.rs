@@ -10,7 +10,6 @@
 //! - the exact-sequence cache: a sequence seen before goes straight to the template it went to then, which can differ
 //!   from what matching the line afresh would pick; entries of templates no longer alive are kept without a target
 //!   (a lookup ignores them, but they count towards the cache's bounds, which decide when it is cleared);
-//! - the interner's size, so the interner is compacted (which clears the cache) at the same line as the original's.
 //!
 //! Tokens are written through a word table of the snapshot's own, so the interner's numbering is not part of the
 //! format, and every table is in an order that does not depend on it or on slots, so the same state always gives the
@@ -19,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Keyed, MAX_INTERNED, Miner, MinerSettings, Sym, Template, WILD};
+use super::{Keyed, Miner, MinerSettings, Sym, Template, WILD, words::Words};
 
 /// A miner's state (see the module docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,8 +37,6 @@ pub(crate) struct MinerState {
     alias: Vec<(u64, u64)>,
     /// Cached masked sequences (the cache's key bytes) and the template each leads to, if it is alive.
     cache: Vec<(Vec<u8>, Option<u32>)>,
-    /// Words in the interner, live or not.
-    interned: u64,
     /// The miner's clock (lines seen).
     now: u64,
     /// Templates created so far.
@@ -61,7 +58,7 @@ struct TemplateState {
 
 /// Assigns word-table positions to interned words, in order of first use.
 struct WordTable<'a> {
-    names: &'a [Box<str>],
+    names: &'a Words,
     position: std::collections::HashMap<Sym, u32, Keyed>,
     words: Vec<String>,
 }
@@ -73,7 +70,7 @@ impl WordTable<'_> {
         }
         let (names, words) = (self.names, &mut self.words);
         *self.position.entry(sym).or_insert_with(|| {
-            words.push(names.get(sym as usize).map_or_else(String::new, |name| name.to_string()));
+            words.push(names.name(sym).to_owned());
             words.len() as u32
         })
     }
@@ -82,7 +79,7 @@ impl WordTable<'_> {
 impl Miner {
     /// The miner's state, for a checkpoint.
     pub(crate) fn state(&self) -> MinerState {
-        let mut table = WordTable { names: &self.names, position: Default::default(), words: Vec::new() };
+        let mut table = WordTable { names: &self.words, position: Default::default(), words: Vec::new() };
         let mut live: Vec<u32> = self.table.live_slots().collect();
         live.sort_unstable_by_key(|&slot| self.table.get(slot).born);
         let mut position = std::collections::HashMap::<u32, u32>::new();
@@ -125,7 +122,6 @@ impl Miner {
             recency,
             alias,
             cache,
-            interned: self.names.len() as u64,
             now: self.now,
             born: self.born,
         }
@@ -139,9 +135,11 @@ impl Miner {
     }
 
     fn from_state(settings: MinerSettings, state: MinerState) -> Result<Self, String> {
-        let MinerState { words, templates, buckets, lengths, recency, alias, cache, interned, now, born } = state;
+        let MinerState { words, templates, buckets, lengths, recency, alias, cache, now, born } = state;
         let mut miner = Self::new(settings);
-        let syms: Vec<Sym> = std::iter::once(WILD).chain(words.iter().map(|word| miner.intern(word))).collect();
+        let syms: Vec<Sym> = std::iter::once(WILD).chain(words.iter().map(|word| miner.words.intern(word))).collect();
+        // Held while the templates are restored, released after: words no template uses are not kept.
+        miner.words.retain(&syms);
         let sym = |word: u32| syms.get(word as usize).copied().ok_or_else(|| format!("unknown word {word}"));
         let count = templates.len();
         let known = |position: u32| -> Result<usize, String> {
@@ -176,6 +174,7 @@ impl Miner {
             if template.registered && miner.table.by_id.contains_key(&template.id) {
                 return Err(format!("template id {:016x} registered twice", template.id));
             }
+            miner.words.retain(&tokens);
             let slot =
                 miner.table.insert(Template::new(template.id, tokens, template.count, template.last, template.born));
             if !template.registered && miner.table.by_id.get(&template.id) == Some(&slot) {
@@ -207,12 +206,7 @@ impl Miner {
             };
             miner.cache_insert(&key, handle.unwrap_or(super::table::STALE));
         }
-        // Unnamed entries stand for the original's words no template uses any more, so the interner reaches its
-        // bound, and is compacted, at the same line.
-        let interned = usize::try_from(interned).unwrap_or(usize::MAX).min(MAX_INTERNED + 1);
-        if miner.names.len() < interned {
-            miner.names.resize(interned, Box::from(""));
-        }
+        miner.words.release(&syms);
         miner.alias.extend(alias);
         miner.now = now;
         miner.born = born;
@@ -249,16 +243,22 @@ mod tests {
     }
 
     #[test]
-    fn the_interner_size_survives_so_it_is_compacted_at_the_same_line() {
-        // Unique words, most of whose templates are evicted: the interner holds far more words than the state needs.
+    fn the_interner_holds_the_words_of_live_templates_only_so_a_restored_miner_continues_exactly() {
+        // Unique words, most of whose templates are evicted.
         let settings = MinerSettings { max_templates: 50, ..MinerSettings::default() };
-        let lines = (0..3_000u64).map(|i| format!("{} {} {}", letters(3 * i), letters(3 * i + 1), letters(3 * i + 2)));
-        let original = mined(settings.clone(), lines);
+        let lines = |range: std::ops::Range<u64>| {
+            range.map(|i| format!("{} {} {}", letters(3 * i % 4000), letters(3 * i + 1), letters(3 * i + 2)))
+        };
+        let mut original = mined(settings.clone(), lines(0..3_000));
         let state = original.state();
-        assert!(state.words.len() < original.names.len(), "{} of {}", state.words.len(), original.names.len());
-        let copy = restored(settings, state.clone());
-        assert_eq!(copy.names.len(), original.names.len());
+        assert_eq!(original.words.len(), state.words.len() + 1, "the wildcard and the templates' words");
+        let mut copy = restored(settings, state.clone());
         assert_eq!(copy.state(), state);
+        // Later lines reuse words of evicted templates; both miners must agree on everything.
+        for line in lines(1_000..2_500) {
+            assert_eq!(original.add(&line), copy.add(&line), "{line}");
+        }
+        assert_eq!(copy.state(), original.state());
     }
 
     /// A distinct letters-only word per `i` (masking keeps it).

@@ -290,25 +290,6 @@ impl Table {
         t.older = NIL;
         t.newer = NIL;
     }
-
-    /// Maps every token of every live template (interner compaction); keys follow.
-    pub(super) fn remap(&mut self, mut map: impl FnMut(Sym) -> Sym) {
-        let buckets = std::mem::take(&mut self.buckets);
-        for (key, slots) in buckets {
-            let key = (key.0, map(key.1));
-            for &slot in &slots {
-                let t = &mut self.slots[slot as usize];
-                t.key = key;
-                t.tokens.iter_mut().for_each(|s| *s = map(*s));
-            }
-            self.buckets.entry(key).or_default().extend(slots);
-        }
-        for slots in self.buckets.values() {
-            for (position, &slot) in slots.iter().enumerate() {
-                self.slots[slot as usize].in_bucket = position as u32;
-            }
-        }
-    }
 }
 
 /// Removes `position` from a list by moving its last entry there; returns the moved entry, if any.
