@@ -180,7 +180,7 @@ impl HeaderLearner {
     /// The content of `line`, a line of this learner's stream.
     pub fn content<'a>(&mut self, line: &'a str) -> &'a str {
         self.lines = self.lines.wrapping_add(1);
-        let voting = self.lines <= u64::from(VOTE_WINDOW) || self.lines % VOTE_EVERY == 0;
+        let voting = self.lines <= u64::from(VOTE_WINDOW) || self.lines.is_multiple_of(VOTE_EVERY);
         if !voting && let Some(rest) = self.width.and_then(|width| self.cut(line, width)) {
             return rest;
         }
@@ -355,7 +355,7 @@ mod tests {
                     2 => "running".to_owned(),
                     _ => format!("Fan speeds ( {} {} )", r % 4000, r % 3000),
                 };
-                let flag = if r % 7 == 0 { "-1" } else { "1" };
+                let flag = if r.is_multiple_of(7) { "-1" } else { "1" };
                 let line =
                     format!("{} node-{} unix.hw state_change {} {flag} {content}", 100_000 + i, r % 256, r % 1_000_000);
                 (line, content)

@@ -145,7 +145,8 @@ fn relay_log(lines: usize, seed: u64) -> Vec<(String, usize)> {
                 1 => format!("{} bytes ({}.{:02} KB)", 2000 + n % 90_000, n % 90, n % 100),
                 _ => format!("{} bytes ({}.{} MB)", 2_000_000 + n, n % 9, n % 10),
             };
-            let lifetime = if r % 3 == 0 { "<1 sec".to_owned() } else { format!("{:02}:{:02}", r % 60, r % 59) };
+            let lifetime =
+                if r.is_multiple_of(3) { "<1 sec".to_owned() } else { format!("{:02}:{:02}", r % 60, r % 59) };
             let (program, host, port) = (pick(&PROGRAMS, 8), pick(&HOSTS, 16), [80, 443, 8080][(r >> 24) as usize % 3]);
             let event = (r >> 32) as usize % 6;
             let line = match event {

@@ -88,6 +88,7 @@ impl Words {
     }
 
     /// Words held (the wildcard included).
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.index.len()
     }
