@@ -265,3 +265,27 @@ fn booleans_and_nulls_are_values() {
     let resolved: std::collections::BTreeSet<u64> = ids.iter().map(|id| miner.resolve(*id)).collect();
     assert_eq!(resolved.len(), 2, "{:?}", resolved.iter().map(|id| miner.template(*id)).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_list_of_host_and_port_pairs_is_one_variable_but_a_phrase_is_not() {
+    const HOSTS: [&str; 6] = ["alpha.example", "beta.example", "gamma.test", "delta.test", "eps.example", "zeta.test"];
+    let mut miner = miner();
+    let mut lists = Vec::new();
+    let mut failed = Vec::new();
+    let mut invalid = Vec::new();
+    for i in 0..60usize {
+        let hosts: Vec<String> = (0..1 + i % 3).map(|k| format!("{}:{}", HOSTS[(i / 3 + k) % 6], 8000 + i)).collect();
+        lists.push(miner.add(&format!("Resolved upstreams {} for pool web", hosts.join(", "))));
+        failed.push(miner.add(&format!("Failed password for {} from 10.0.0.{i} port 22 ssh2", HOSTS[i % 6])));
+        invalid.push(
+            miner.add(&format!("Failed password for invalid user {} from 10.0.1.{i} port 22 ssh2", HOSTS[i % 6])),
+        );
+    }
+    let one = |ids: &[u64]| {
+        let resolved: std::collections::BTreeSet<u64> = ids.iter().map(|id| miner.resolve(*id)).collect();
+        assert_eq!(resolved.len(), 1, "{:?}", resolved.iter().map(|id| miner.template(*id)).collect::<Vec<_>>());
+        resolved.into_iter().next().unwrap_or_default()
+    };
+    let (a, b, c) = (one(&lists), one(&failed), one(&invalid));
+    assert!(a != b && b != c, "`invalid user` is part of another event, not of the user name");
+}

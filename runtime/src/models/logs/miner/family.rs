@@ -16,8 +16,9 @@
 //!    that differs at the first word or at several positions must share `min_shared` constants with the line, so
 //!    short lines such as `<name> <*>` never merge on no evidence.
 //! 3. Glob: otherwise a template of another token count (within [`MAX_GLOB_EXTRA`]) whose runs of wildcards absorb
-//!    the line's tokens, each run taking one or more tokens of which at most one word with a letter or digit: a host
-//!    that is sometimes one word and sometimes a word and an address, a program with a suffix. Its constants must be
+//!    the line's tokens, each run taking one or more tokens, words with a letter or digit and never two words in a
+//!    row: a host that is sometimes one word and sometimes a word and an address, a program with a suffix, a list of
+//!    `host:port` pairs of any length; but not a phrase (`invalid user`, `user root`), which is another event. Its constants must be
 //!    at least half the line's, so a short template cannot swallow long lines. A template that gains wildcards, or is
 //!    created with them, absorbs the templates it now globs, so variants seen before the general form merge into it.
 //! 4. Otherwise a new template: the line, with the nearest template's wildcards.
@@ -295,10 +296,11 @@ pub(super) fn wildcard_where_different(a: &[Sym], b: &[Sym]) -> Vec<Sym> {
     a.iter().zip(b).map(|(&x, &y)| if x == y { x } else { WILD }).collect()
 }
 
-/// Whether `text` matches `pattern` when each run of wildcards of the pattern takes one or more tokens of which at most one
-/// is a constant word (a variable is one value: a word, perhaps with masked parts, not a phrase) and that word is
-/// `absorbable` (it holds a letter or digit: punctuation such as `****` or `-` is structure, not a value), and a
-/// wildcard of the text only fits inside one of the pattern's. Dynamic programming over prefixes, O(len²) at worst.
+/// Whether `text` matches `pattern` when each run of wildcards of the pattern takes one or more tokens: masked
+/// values and words that are `absorbable` (they hold a letter or digit: punctuation such as `****` or `-` is
+/// structure, not a value), never two words in a row (a value is a word, perhaps with masked parts, or a list of such;
+/// two words in a row are a phrase). A wildcard of the text only fits inside one of the pattern's. Dynamic programming
+/// over prefixes, O(len²) at worst.
 pub(super) fn glob(pattern: &[Sym], text: &[Sym], absorbable: impl Fn(Sym) -> bool) -> bool {
     if (pattern.len() + 1) * (text.len() + 1) > MAX_GLOB_CELLS {
         return false;
@@ -320,16 +322,10 @@ pub(super) fn glob(pattern: &[Sym], text: &[Sym], absorbable: impl Fn(Sym) -> bo
         }
         for j in 1..width {
             matched[(i + 1) * width + j] = if p == WILD {
-                let mut words = 0;
                 let mut found = false;
                 for start in (0..j).rev() {
-                    if text[start] != WILD {
-                        words += 1;
-                        if !absorbable(text[start]) {
-                            break;
-                        }
-                    }
-                    if words > 1 {
+                    let word = text[start] != WILD;
+                    if word && (!absorbable(text[start]) || (start + 1 < j && text[start + 1] != WILD)) {
                         break;
                     }
                     if matched[i * width + start] {
@@ -355,7 +351,8 @@ mod tests {
         assert!(glob(&[WILD], &[5, WILD], |w| w != 9));
         assert!(glob(&[1, WILD, 2], &[1, WILD, 8, 2], |w| w != 9));
         assert!(glob(&[1, WILD, 2, WILD], &[1, 3, 2, 2, WILD], |w| w != 9));
-        assert!(!glob(&[1, WILD, 2], &[1, 7, 8, 9, 2], |w| w != 9), "a wildcard takes at most one word");
+        assert!(!glob(&[1, WILD, 2], &[1, 7, 8, 2], |w| w != 9), "a phrase is not a value");
+        assert!(glob(&[1, WILD, 2], &[1, 7, WILD, 8, WILD, 2], |w| w != 9), "a list of values is one");
         assert!(glob(&[1, WILD, 2], &[1, WILD, 8, WILD, 2], |w| w != 9), "and any masked values around it");
         assert!(!glob(&[WILD, 1], &[1], |w| w != 9), "a wildcard takes at least one token");
         assert!(!glob(&[1, 2], &[1, WILD], |w| w != 9), "a masked value only fits a wildcard");
