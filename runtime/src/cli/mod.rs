@@ -119,9 +119,12 @@ pub enum BenchCommand {
         /// Where to write `<System>.csv` predictions.
         #[arg(long)]
         out: PathBuf,
-        /// Feed whole raw lines (`<System>_2k.log`), separating headers by the generic rule.
+        /// Feed whole raw lines (`<System>_2k.log`), each system a stream whose headers are learned and separated.
         #[arg(long)]
         raw: bool,
+        /// Also run leave-one-system-out validation and print each fold's held-out GA.
+        #[arg(long)]
+        folds: bool,
     },
     /// `augur simulate` on every series of a CSV (`unique_id,ds,y`), each with a capacity per replica that makes its
     /// peak need a given number of pods.
@@ -184,11 +187,15 @@ pub enum SpeedCommand {
         #[arg(long, default_value_t = 1000)]
         points_per_series: usize,
     },
-    /// The default log miner over a file of log lines, repeated to at least 300,000 lines.
+    /// The default log miner (headers learned and separated) over a file of raw log lines, repeated to at least
+    /// 320,000 lines.
     Logs {
         /// The log file.
         #[arg(long)]
         input: PathBuf,
+        /// A Python interpreter with Drain3 installed: Drain3 runs on the same lines first, and the ratio is printed.
+        #[arg(long)]
+        drain3: Option<PathBuf>,
     },
 }
 
@@ -221,8 +228,8 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
             let protocol = bench::forecast::Protocol { horizon, season, origins, step };
             bench::forecast::run(&data, &protocol, &target, out).map(|_| ())
         }
-        Command::Bench(BenchCommand::Loghub { data, out: target, raw }) => {
-            bench::loghub::run(&data, &target, raw, out).map(|_| ())
+        Command::Bench(BenchCommand::Loghub { data, out: target, raw, folds }) => {
+            bench::loghub::run(&data, &target, raw, folds, out).map(|_| ())
         }
         Command::Bench(BenchCommand::Speed(SpeedCommand::Anomaly { points_per_series })) => {
             Ok(bench::speed::anomaly(points_per_series, out)?)
@@ -230,6 +237,8 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Speed(SpeedCommand::Forecast { points_per_series })) => {
             Ok(bench::speed::forecast(points_per_series, out)?)
         }
-        Command::Bench(BenchCommand::Speed(SpeedCommand::Logs { input })) => bench::speed::logs(&input, out),
+        Command::Bench(BenchCommand::Speed(SpeedCommand::Logs { input, drain3 })) => {
+            bench::speed::logs(&input, drain3.as_deref(), out)
+        }
     }
 }

@@ -3,6 +3,7 @@
 pub mod autoscale;
 pub mod e2e;
 pub mod forecast;
+pub mod ga;
 pub mod loghub;
 pub mod nab;
 pub mod speed;

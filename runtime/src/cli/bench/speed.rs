@@ -1,5 +1,6 @@
-//! `augur bench speed anomaly|forecast`: single-threaded throughput of a default model over 10,000 synthetic
-//! seasonal series with noise, interleaved as a real stream would be, and its state size per series.
+//! `augur bench speed anomaly|forecast|logs`: single-threaded throughput of a default model: the anomaly detector and
+//! the forecaster over 10,000 synthetic seasonal series with noise, interleaved as a real stream would be, and their
+//! state size per series; the log miner over raw log lines, optionally against Drain3 on the same lines.
 
 use std::{hint::black_box, sync::Arc, time::Instant};
 
@@ -99,29 +100,121 @@ pub fn forecast(points_per_series: usize, out: &mut impl std::io::Write) -> std:
     Ok(())
 }
 
-/// Runs the default miner over the raw lines of `input` (headers separated, default masking), repeated to at least
-/// 300,000 lines, on one thread, and prints the figures.
-pub fn logs(input: &std::path::Path, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+/// Lines the log speed benchmark runs, at least (the input is repeated whole).
+const LOG_LINES: usize = 320_000;
+
+/// Drain3 over the lines of the file given as its argument, raw lines with masks for IPs, hex, ids and numbers
+/// (written for this benchmark); prints `lines_per_sec=N` (wall clock) and `lines_per_cpu_sec=N` (its CPU time) for
+/// the mining loop alone.
+const DRAIN3: &str = r#"
+import sys, time
+from drain3 import TemplateMiner
+from drain3.template_miner_config import TemplateMinerConfig
+from drain3.masking import MaskingInstruction
+config = TemplateMinerConfig()
+config.masking_instructions = [
+    MaskingInstruction(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b", "IP"),
+    MaskingInstruction(r"\b0x[0-9a-fA-F]+\b", "HEX"),
+    MaskingInstruction(r"\b[0-9a-fA-F]{8,}\b", "ID"),
+    MaskingInstruction(r"(?<![A-Za-z])[-+]?\d+(?:\.\d+)?(?![A-Za-z])", "NUM"),
+]
+miner = TemplateMiner(config=config)
+lines = open(sys.argv[1], encoding="utf-8", errors="replace").read().splitlines()
+started, cpu = time.perf_counter(), time.process_time()
+for line in lines:
+    miner.add_log_message(line)
+elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+print("lines=%d clusters=%d lines_per_sec=%.0f lines_per_cpu_sec=%.0f"
+      % (len(lines), len(miner.drain.clusters), len(lines) / elapsed, len(lines) / cpu))
+"#;
+
+/// Runs the default miner, with a header learner, over the raw lines of `input` repeated to at least 320,000 lines,
+/// on one thread, and prints the figures. With `drain3` (a Python interpreter that has Drain3), Drain3 first runs on
+/// the same lines, written to a file, in the same run, and the ratio is printed.
+pub fn logs(
+    input: &std::path::Path,
+    drain3: Option<&std::path::Path>,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    use crate::models::logs::{HeaderLearner, Miner, MinerSettings};
     let text = std::fs::read_to_string(input).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", input.display()))?;
     let lines: Vec<&str> = text.lines().collect();
     if lines.is_empty() {
         anyhow::bail!("{} has no lines", input.display());
     }
-    let repeats = 300_000usize.div_ceil(lines.len());
-    let mut miner = crate::models::logs::Miner::new(crate::models::logs::MinerSettings::default());
-    let started = Instant::now();
+    let repeats = LOG_LINES.div_ceil(lines.len());
+    let total = repeats * lines.len();
+    let drain3_per_sec = match drain3 {
+        Some(python) => Some(run_drain3(python, &lines, repeats)?),
+        None => None,
+    };
+    let mut miner = Miner::new(MinerSettings::default());
+    let mut header = HeaderLearner::default();
+    let (started, cpu) = (Instant::now(), thread_cpu_seconds());
     for _ in 0..repeats {
         for line in &lines {
-            black_box(miner.add(crate::models::logs::content(line)));
+            black_box(miner.add(header.content(line)));
         }
     }
-    let total = repeats * lines.len();
     let lines_per_sec = total as f64 / started.elapsed().as_secs_f64();
+    let lines_per_cpu_sec = cpu.zip(thread_cpu_seconds()).map(|(from, to)| total as f64 / (to - from).max(1e-9));
     writeln!(out, "lines={total}")?;
     writeln!(out, "templates={}", miner.templates())?;
     writeln!(out, "lines_per_sec={lines_per_sec:.0}")?;
+    if let Some(per_cpu_sec) = lines_per_cpu_sec {
+        writeln!(out, "lines_per_cpu_sec={per_cpu_sec:.0}")?;
+    }
+    if let Some(drain3) = drain3_per_sec {
+        writeln!(out, "drain3_lines_per_sec={:.0}", drain3.wall)?;
+        writeln!(out, "drain3_lines_per_cpu_sec={:.0}", drain3.cpu)?;
+        writeln!(out, "ratio_to_drain3={:.1}", lines_per_sec / drain3.wall)?;
+        if let Some(per_cpu_sec) = lines_per_cpu_sec {
+            writeln!(out, "cpu_ratio_to_drain3={:.1}", per_cpu_sec / drain3.cpu)?;
+        }
+    }
     writeln!(out, "peak_rss_bytes={}", peak_rss_bytes().unwrap_or(0))?;
     Ok(())
+}
+
+/// Drain3's speed: lines per second of wall clock and of its CPU time.
+struct Drain3Speed {
+    wall: f64,
+    cpu: f64,
+}
+
+/// This thread's CPU time so far (Linux `schedstat`, nanoseconds), so a shared machine's load does not count.
+fn thread_cpu_seconds() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanoseconds: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(nanoseconds as f64 / 1e9)
+}
+
+/// Drain3's speed on `lines` repeated `repeats` times (see [`DRAIN3`]).
+fn run_drain3(python: &std::path::Path, lines: &[&str], repeats: usize) -> anyhow::Result<Drain3Speed> {
+    let path = std::env::temp_dir().join(format!("augur-bench-drain3-{}.log", std::process::id()));
+    let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum::<usize>() * repeats);
+    for _ in 0..repeats {
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    std::fs::write(&path, text)?;
+    let output = std::process::Command::new(python).arg("-c").arg(DRAIN3).arg(&path).output();
+    let _ = std::fs::remove_file(&path);
+    let output = output.map_err(|e| anyhow::anyhow!("cannot run {}: {e}", python.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        anyhow::bail!("Drain3 failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let figure = |name: &str| -> anyhow::Result<f64> {
+        stdout
+            .split_whitespace()
+            .find_map(|field| field.strip_prefix(name))
+            .and_then(|value| value.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("Drain3 printed no {name}: {stdout}"))
+    };
+    Ok(Drain3Speed { wall: figure("lines_per_sec=")?, cpu: figure("lines_per_cpu_sec=")? })
 }
 
 /// The process's peak resident set (Linux `VmHWM`).

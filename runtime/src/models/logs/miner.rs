@@ -1,53 +1,33 @@
-//! The template miner: one pass, online. Each line is masked and tokenised, found in an exact-sequence cache (the
-//! common case), or matched within its bucket (token count, first token) to a template that generalises as variants
-//! arrive. A position where enough distinct words have been seen becomes a variable; a variable first token is found
-//! across buckets. Template ids are hashes of the template text, so replicas and restarts agree; when a template
-//! generalises or merges, its old id is mapped to the new one.
+//! The template miner: one pass, online. Each line is masked and tokenised in one pass over its bytes, found in an
+//! exact-sequence cache (the common case: one keyed hash of the masked bytes and one probe), or else matched to a
+//! template by the rules of `family` (same token count, then families whose differing positions have shown enough
+//! distinct words, then templates whose wildcards absorb a variable that spans several tokens).
+//!
+//! Invariants:
+//! - a template id is FNV-1a-64 of the template's tokens joined by 0x1F (the wildcard as `<*>`): a fixed hash of the
+//!   content, so replicas and restarts that saw the same generalisations agree on ids; when a template generalises or
+//!   merges, its old id is mapped to the new one (an alias) and an event says so;
+//! - tables keyed by words or ids that come from log lines (the interner, the cache, the aliases, the buckets) hash
+//!   with a per-process random key, so no sender can choose lines that collide (hash flooding);
+//! - memory is bounded: at most `max_templates` templates (the least recently matched is evicted in O(1)), at most
+//!   [`MAX_CACHE`] cached sequences of at most [`MAX_CACHE_BYTES`] in all, interned words only while a live template
+//!   uses them, and aliases pruned to those that still lead to a live template once they outnumber them.
 
-use std::{
-    collections::{HashMap, HashSet},
-    hash::{BuildHasherDefault, Hasher},
-};
+use std::collections::HashMap;
 
-use super::masks::{is_variable_piece, is_variable_word};
-
+mod family;
 mod snapshot;
+mod table;
+mod tokens;
+mod words;
 
 pub(crate) use snapshot::MinerState;
+use table::{Handle, Table, Template};
+use tokens::Tokenizer;
+use words::Words;
 
-/// A fast multiply-rotate hasher for the miner's tables: their keys are words and token sequences from the miner
-/// itself, so SipHash's protection against chosen-key flooding buys nothing here, while hashing is the hot path.
-#[derive(Default, Clone, Copy)]
-pub struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.write_u64(u64::from(value));
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.write_u64(value as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// Maps hashed with [`WordHasher`].
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+/// Per-process randomly keyed hashing for the tables whose keys come from log lines.
+type Keyed = foldhash::fast::RandomState;
 
 /// A token: an index into the miner's interner; `WILD` is `<*>`.
 type Sym = u32;
@@ -58,30 +38,37 @@ pub const WILDCARD: &str = "<*>";
 /// Miner settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MinerSettings {
-    /// Characters that split a token, besides whitespace.
+    /// Characters that split a token, besides whitespace (ASCII only).
     pub delimiters: String,
     /// Share of a template's constants a line must match.
     pub similarity: f64,
     /// Distinct words at one position that make it a variable.
     pub sibling_merge: usize,
+    /// Most differing words between a line and a template of its family.
+    pub max_mismatches: usize,
+    /// Constants a family must share with a line when it differs at the first word or at several positions.
+    pub min_shared: usize,
     /// Most templates kept; the least recently matched is evicted past it.
     pub max_templates: usize,
 }
 
 impl Default for MinerSettings {
     fn default() -> Self {
-        Self { delimiters: "=:,;()[]{}<>|\"'".into(), similarity: 0.5, sibling_merge: 4, max_templates: 100_000 }
+        Self {
+            delimiters: "=:,;()[]{}<>|\"'".into(),
+            similarity: 0.5,
+            sibling_merge: 4,
+            max_mismatches: 3,
+            min_shared: 3,
+            max_templates: 100_000,
+        }
     }
 }
 
-/// Differing constant words a line may have against a template.
-const MAX_WORD_MISMATCH: u32 = 1;
-/// Constants a line must share after a variable first token.
-const FALLBACK_MIN_SHARED: usize = 3;
 /// Exact sequences cached before the cache is cleared (it only accelerates).
 const MAX_CACHE: usize = 1 << 16;
-/// Interned words kept before the interner is rebuilt from the live templates.
-const MAX_INTERNED: usize = 1 << 20;
+/// Bytes of cached keys before the cache is cleared (long lines make long keys).
+const MAX_CACHE_BYTES: usize = 32 << 20;
 
 /// What happened to a template.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,117 +83,50 @@ pub enum TemplateEvent {
     Evicted(u64),
 }
 
-#[derive(Clone, Debug)]
-struct Template {
-    id: u64,
-    tokens: Vec<Sym>,
-    count: u64,
-    last: u64,
-    key: (usize, Sym),
-    constants: usize,
-    alive: bool,
-    merged_into: Option<usize>,
-}
-
 /// The streaming template miner.
 #[derive(Debug)]
 pub struct Miner {
     settings: MinerSettings,
-    delimiters: Vec<char>,
-    words: FastMap<Box<str>, Sym>,
-    names: Vec<Box<str>>,
-    templates: Vec<Template>,
-    index: FastMap<(usize, Sym), Vec<usize>>,
-    by_length: FastMap<usize, Vec<usize>>,
-    by_id: FastMap<u64, usize>,
-    alias: FastMap<u64, u64>,
-    cache: FastMap<Vec<Sym>, usize>,
+    tokenizer: Tokenizer,
+    words: Words,
+    table: Table,
+    alias: HashMap<u64, u64, Keyed>,
+    cache: HashMap<Box<[u8]>, Handle, Keyed>,
+    /// Bytes of the cache's keys.
+    cache_bytes: usize,
     events: Vec<TemplateEvent>,
     now: u64,
-}
-
-/// Score of a template for a line: fewer word mismatches, then higher similarity, more constants, earlier mismatch.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Score {
-    mismatches: u32,
-    similarity: f64,
-    constants: usize,
-    position: Option<usize>,
-}
-
-impl Score {
-    fn better_than(&self, other: &Self) -> bool {
-        let key = |s: &Self| (s.mismatches, -s.similarity, -(s.constants as f64), s.position.map_or(-1, |p| p as i64));
-        key(self).partial_cmp(&key(other)) == Some(std::cmp::Ordering::Less)
-    }
+    born: u64,
+    /// The masked key of the line being added, reused from line to line.
+    key: Vec<u8>,
 }
 
 impl Miner {
     /// A miner with `settings`.
     pub fn new(settings: MinerSettings) -> Self {
-        let mut miner = Self {
-            delimiters: settings.delimiters.chars().collect(),
+        Self {
+            tokenizer: Tokenizer::new(&settings.delimiters),
             settings,
-            words: FastMap::default(),
-            names: Vec::new(),
-            templates: Vec::new(),
-            index: FastMap::default(),
-            by_length: FastMap::default(),
-            by_id: FastMap::default(),
-            alias: FastMap::default(),
-            cache: FastMap::default(),
+            words: Words::new(),
+            table: Table::new(),
+            alias: HashMap::default(),
+            cache: HashMap::default(),
+            cache_bytes: 0,
             events: Vec::new(),
             now: 0,
-        };
-        miner.intern(WILDCARD);
-        miner
-    }
-
-    fn intern(&mut self, word: &str) -> Sym {
-        if let Some(&sym) = self.words.get(word) {
-            return sym;
+            born: 0,
+            key: Vec::new(),
         }
-        let sym = Sym::try_from(self.names.len()).unwrap_or(Sym::MAX);
-        self.names.push(word.into());
-        self.words.insert(word.into(), sym);
-        sym
     }
 
-    /// Masks and splits a line into tokens.
-    fn tokenize(&mut self, line: &str) -> Vec<Sym> {
-        let mut tokens: Vec<Sym> = Vec::with_capacity(16);
-        let push = |tokens: &mut Vec<Sym>, sym: Sym| {
-            if !(sym == WILD && tokens.last() == Some(&WILD)) {
-                tokens.push(sym);
-            }
-        };
-        let delimiters = std::mem::take(&mut self.delimiters);
-        for word in line.split_whitespace() {
-            if is_placeholder(word) {
-                let sym = self.intern(word);
-                push(&mut tokens, sym);
-                continue;
-            }
-            if word == WILDCARD || is_variable_word(word) {
-                push(&mut tokens, WILD);
-                continue;
-            }
-            for piece in word.split(|c| delimiters.contains(&c)).filter(|p| !p.is_empty()) {
-                let sym = if is_variable_piece(piece) || is_variable_word(piece) { WILD } else { self.intern(piece) };
-                push(&mut tokens, sym);
-            }
-        }
-        self.delimiters = delimiters;
-        tokens
-    }
-
+    /// FNV-1a-64 of the tokens joined by 0x1F: the documented, content-stable template id.
     fn template_id(&self, tokens: &[Sym]) -> u64 {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for (i, sym) in tokens.iter().enumerate() {
             if i > 0 {
                 hash = (hash ^ 0x1f).wrapping_mul(0x0100_0000_01b3);
             }
-            for byte in self.names[*sym as usize].bytes() {
+            for byte in self.words.name(*sym).bytes() {
                 hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
             }
         }
@@ -215,333 +135,190 @@ impl Miner {
 
     /// Feeds one line; returns the id of the template it belongs to now.
     pub fn add(&mut self, line: &str) -> u64 {
-        self.now += 1;
-        if self.names.len() > MAX_INTERNED {
-            self.compact();
-        }
-        let tokens = self.tokenize(line);
-        if let Some(&cached) = self.cache.get(&tokens) {
-            let live = self.follow(cached);
-            if self.templates[live].alive {
-                return self.touch(live);
+        // Saturating: a restored clock or count may be anything.
+        self.now = self.now.saturating_add(1);
+        let mut key = std::mem::take(&mut self.key);
+        self.tokenizer.tokenize(line, &mut key);
+        let slot = match self.cache.get(key.as_slice()).and_then(|handle| self.table.resolve(*handle)) {
+            Some(slot) => slot,
+            None => {
+                let pieces = tokens::pieces(&key);
+                let glued: Vec<bool> = pieces.iter().map(|(_, glued)| *glued).collect();
+                let tokens: Vec<Sym> =
+                    pieces.into_iter().map(|(piece, _)| piece.map_or(WILD, |word| self.words.intern(word))).collect();
+                // The line holds its words while it is assigned, so no template dropped meanwhile takes them away.
+                self.words.retain(&tokens);
+                let slot = self.assign(tokens.clone(), &glued);
+                self.words.release(&tokens);
+                self.cache_insert(&key, self.table.handle(slot));
+                slot
             }
-        }
-        let key = (tokens.len(), tokens.first().copied().unwrap_or(WILD));
-        let bucket = self.index.get(&key).cloned().unwrap_or_default();
-        let mut best: Option<(usize, Score)> = None;
-        for &t in &bucket {
-            if let Some(score) = self.score(t, &tokens)
-                && best.is_none_or(|(_, b)| score.better_than(&b))
-            {
-                best = Some((t, score));
-            }
-        }
-        if best.is_none()
-            && tokens.first().is_some_and(|t| *t != WILD)
-            && let Some(found) = self.fallback(&tokens)
-        {
-            self.cache_insert(tokens, found);
-            return self.touch(found);
-        }
-        let template = match best {
-            None => self.create(tokens.clone(), key),
-            Some((t, score)) if score.mismatches == 0 => {
-                let generalised = wildcard_where_different(&self.templates[t].tokens, &tokens);
-                if generalised != self.templates[t].tokens {
-                    self.generalise(t, generalised);
-                }
-                t
-            }
-            Some((t, score)) => self.sibling(t, score.position.unwrap_or(0), &tokens, key, &bucket),
         };
-        let live = self.follow(template);
-        self.cache_insert(tokens, live);
-        self.touch(live)
+        self.key = key;
+        self.table.touch(slot, self.now);
+        let template = self.table.get_mut(slot);
+        template.count = template.count.saturating_add(1);
+        template.id
     }
 
-    fn cache_insert(&mut self, tokens: Vec<Sym>, template: usize) {
-        self.cache.insert(tokens, template);
-        if self.cache.len() > MAX_CACHE {
+    fn cache_insert(&mut self, key: &[u8], handle: Handle) {
+        if self.cache.len() >= MAX_CACHE || self.cache_bytes + key.len() > MAX_CACHE_BYTES {
             self.cache.clear();
+            self.cache_bytes = 0;
         }
+        self.cache_bytes += key.len();
+        self.cache.insert(key.into(), handle);
     }
 
-    fn touch(&mut self, template: usize) -> u64 {
-        let t = &mut self.templates[template];
-        t.count += 1;
-        t.last = self.now;
-        t.id
-    }
-
-    fn follow(&self, mut template: usize) -> usize {
-        while let Some(next) = self.templates[template].merged_into {
-            template = next;
-        }
-        template
-    }
-
-    fn score(&self, template: usize, tokens: &[Sym]) -> Option<Score> {
-        let t = &self.templates[template];
-        let (mut equal, mut mismatches, mut position) = (0usize, 0u32, None);
-        for (i, (&a, &b)) in t.tokens.iter().zip(tokens).enumerate() {
-            if a == WILD {
-                continue;
-            }
-            if a == b {
-                equal += 1;
-            } else if b != WILD {
-                mismatches += 1;
-                if mismatches > MAX_WORD_MISMATCH {
-                    return None;
-                }
-                position = Some(i);
-            }
-        }
-        let similarity = if t.constants > 0 { equal as f64 / t.constants as f64 } else { 1.0 };
-        (similarity >= self.settings.similarity).then_some(Score {
-            mismatches,
-            similarity,
-            constants: t.constants,
-            position,
-        })
-    }
-
-    /// Whether template `t` agrees with `tokens` everywhere except at `position`, where it has a constant.
-    fn compatible_except(&self, template: usize, tokens: &[Sym], position: usize) -> bool {
-        let a = &self.templates[template].tokens;
-        a[position] != WILD
-            && a.iter().zip(tokens).enumerate().all(|(i, (&x, &y))| i == position || x == y || x == WILD || y == WILD)
-    }
-
-    /// One word differs from the best template at `position`: enough distinct words there make it a variable (the
-    /// family merges); otherwise the line starts a sibling template.
-    fn sibling(&mut self, best: usize, position: usize, tokens: &[Sym], key: (usize, Sym), bucket: &[usize]) -> usize {
-        let family: Vec<usize> =
-            bucket.iter().copied().filter(|&t| self.compatible_except(t, tokens, position)).collect();
-        let mut values: HashSet<Sym> = family.iter().map(|&t| self.templates[t].tokens[position]).collect();
-        values.insert(tokens[position]);
-        if values.len() >= self.settings.sibling_merge {
-            let survivor = family[0];
-            let mut merged = wildcard_where_different(&self.templates[survivor].tokens, tokens);
-            merged[position] = WILD;
-            for &t in &family[1..] {
-                merged = wildcard_where_different(&merged, &self.templates[t].tokens);
-                self.merge(t, survivor);
-            }
-            self.generalise(survivor, merged);
-            survivor
-        } else {
-            let shape: Vec<Sym> = self.templates[best]
-                .tokens
-                .iter()
-                .zip(tokens)
-                .map(|(&a, &b)| if a == WILD || b == WILD { WILD } else { b })
-                .collect();
-            self.create(shape, key)
-        }
-    }
-
-    /// No template in the line's bucket: try a variable first token.
-    fn fallback(&mut self, tokens: &[Sym]) -> Option<usize> {
-        let length = tokens.len();
-        let wild_key = (length, WILD);
-        let mut best: Option<(usize, Score)> = None;
-        for &t in self.index.get(&wild_key).map(Vec::as_slice).unwrap_or_default() {
-            if let Some(score) = self.score(t, tokens).filter(|s| s.mismatches == 0)
-                && best.is_none_or(|(_, b)| score.better_than(&b))
-            {
-                best = Some((t, score));
-            }
-        }
-        if let Some((t, _)) = best {
-            let generalised = wildcard_where_different(&self.templates[t].tokens, tokens);
-            if generalised != self.templates[t].tokens {
-                self.generalise(t, generalised);
-            }
-            return Some(t);
-        }
-        let family: Vec<usize> = self
-            .by_length
-            .get(&length)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .copied()
-            .filter(|&t| {
-                let template = &self.templates[t];
-                template.alive
-                    && template.key.1 != WILD
-                    && self.compatible_except(t, tokens, 0)
-                    && template.tokens[1..].iter().zip(&tokens[1..]).filter(|(a, b)| a == b && **a != WILD).count()
-                        >= FALLBACK_MIN_SHARED
-            })
-            .collect();
-        let mut values: HashSet<Sym> = family.iter().map(|&t| self.templates[t].tokens[0]).collect();
-        values.insert(tokens[0]);
-        if values.len() < self.settings.sibling_merge {
-            return None;
-        }
-        let mut merged = tokens.to_vec();
-        merged[0] = WILD;
-        for &t in &family {
-            merged = wildcard_where_different(&merged, &self.templates[t].tokens);
-        }
-        let survivor = family[0];
-        for &t in &family[1..] {
-            self.merge(t, survivor);
-        }
-        let old_key = self.templates[survivor].key;
-        if let Some(bucket) = self.index.get_mut(&old_key) {
-            bucket.retain(|&t| t != survivor);
-        }
-        self.templates[survivor].key = wild_key;
-        self.index.entry(wild_key).or_default().push(survivor);
-        self.generalise(survivor, merged);
-        Some(self.follow(survivor))
-    }
-
-    fn create(&mut self, tokens: Vec<Sym>, key: (usize, Sym)) -> usize {
+    /// A new template (or the live one with the same tokens).
+    fn create(&mut self, tokens: Vec<Sym>) -> u32 {
         let id = self.template_id(&tokens);
-        let index = self.templates.len();
-        self.templates.push(Template {
-            id,
-            constants: tokens.iter().filter(|t| **t != WILD).count(),
-            tokens,
-            count: 0,
-            last: self.now,
-            key,
-            alive: true,
-            merged_into: None,
-        });
-        self.index.entry(key).or_default().push(index);
-        self.by_length.entry(self.templates[index].tokens.len()).or_default().push(index);
+        if let Some(&slot) = self.table.by_id.get(&id)
+            && self.table.get(slot).tokens == tokens
+        {
+            return slot;
+        }
+        self.born = self.born.saturating_add(1);
+        self.words.retain(&tokens);
+        let slot = self.table.insert(Template::new(id, tokens, 0, self.now, self.born));
         self.alias.remove(&id);
-        self.by_id.insert(id, index);
         self.events.push(TemplateEvent::Created(id));
-        self.evict();
-        index
+        self.evict(slot);
+        if self.table.get(slot).wild {
+            self.absorb(slot);
+        }
+        slot
     }
 
-    fn merge(&mut self, template: usize, into: usize) {
-        if template == into {
+    /// Merges a template into another: its lines count for the survivor and its id resolves to it.
+    fn merge(&mut self, slot: u32, into: u32) {
+        if slot == into {
             return;
         }
-        let (count, last, key, id) = {
-            let t = &self.templates[template];
-            (t.count, t.last, t.key, t.id)
+        let (count, last, id) = {
+            let t = self.table.get(slot);
+            (t.count, t.last, t.id)
         };
-        let survivor = &mut self.templates[into];
-        survivor.count += count;
+        let survivor = self.table.get_mut(into);
+        survivor.count = survivor.count.saturating_add(count);
         survivor.last = survivor.last.max(last);
         let survivor_id = survivor.id;
-        if let Some(bucket) = self.index.get_mut(&key) {
-            bucket.retain(|&t| t != template);
+        self.remove(slot);
+        if id != survivor_id {
+            self.alias.insert(id, survivor_id);
         }
-        if self.by_id.get(&id) == Some(&template) {
-            self.by_id.remove(&id);
-        }
-        let t = &mut self.templates[template];
-        t.alive = false;
-        t.merged_into = Some(into);
-        self.alias.insert(id, survivor_id);
         self.events.push(TemplateEvent::Merged(id, survivor_id));
     }
 
-    fn generalise(&mut self, template: usize, tokens: Vec<Sym>) {
-        let old = self.templates[template].id;
-        if self.by_id.get(&old) == Some(&template) {
-            self.by_id.remove(&old);
+    /// Gives a template new tokens (of the same count); returns the slot that holds them afterwards (another
+    /// template with the same tokens absorbs it). Templates of more tokens that it now absorbs merge into it.
+    fn generalise(&mut self, slot: u32, tokens: Vec<Sym>) -> u32 {
+        let old = self.table.get(slot).id;
+        if self.table.by_id.get(&old) == Some(&slot) {
+            self.table.by_id.remove(&old);
         }
         let id = self.template_id(&tokens);
-        let t = &mut self.templates[template];
-        t.constants = tokens.iter().filter(|s| **s != WILD).count();
-        t.tokens = tokens;
-        t.id = id;
+        let key = (tokens.len() as u32, tokens.first().copied().unwrap_or(WILD));
+        self.words.retain(&tokens);
+        let old_tokens = std::mem::take(&mut self.table.get_mut(slot).tokens);
+        self.words.release(&old_tokens);
+        self.table.set_tokens(slot, tokens, id);
+        self.table.rekey(slot, key);
         if old != id {
             self.alias.insert(old, id);
             self.events.push(TemplateEvent::Generalised(old, id));
         }
-        match self.by_id.get(&id) {
-            Some(&other) if other != template => self.merge(template, other),
-            _ => {
-                self.by_id.insert(id, template);
+        let live = match self.table.by_id.get(&id) {
+            Some(&other) if other != slot => {
+                self.merge(slot, other);
+                other
             }
-        }
-    }
-
-    fn evict(&mut self) {
-        if self.by_id.len() <= self.settings.max_templates {
-            return;
-        }
-        let Some((&id, &victim)) = self.by_id.iter().min_by_key(|(_, t)| (self.templates[**t].last, **t)) else {
-            return;
+            _ => {
+                self.table.by_id.insert(id, slot);
+                self.alias.remove(&id);
+                slot
+            }
         };
-        self.by_id.remove(&id);
-        let key = self.templates[victim].key;
-        if let Some(bucket) = self.index.get_mut(&key) {
-            bucket.retain(|&t| t != victim);
-        }
-        self.templates[victim].alive = false;
-        self.events.push(TemplateEvent::Evicted(id));
+        self.absorb(live);
+        live
     }
 
-    /// Rebuilds the interner from the live templates (unique words of evicted templates are dropped).
-    fn compact(&mut self) {
-        let names = std::mem::take(&mut self.names);
-        self.words.clear();
-        self.intern(WILDCARD);
-        let remap = |miner: &mut Self, sym: Sym| if sym == WILD { WILD } else { miner.intern(&names[sym as usize]) };
-        for index in 0..self.templates.len() {
-            let tokens = std::mem::take(&mut self.templates[index].tokens);
-            let tokens: Vec<Sym> = tokens.into_iter().map(|s| remap(self, s)).collect();
-            let (length, first) = self.templates[index].key;
-            self.templates[index].key = (length, remap(self, first));
-            self.templates[index].tokens = tokens;
+    /// Evicts the least recently matched templates past the bound, never `keep`.
+    fn evict(&mut self, keep: u32) {
+        while self.table.len() > self.settings.max_templates.max(1) {
+            let Some(victim) = self.table.oldest().filter(|&v| v != keep) else { return };
+            let id = self.table.get(victim).id;
+            self.remove(victim);
+            self.events.push(TemplateEvent::Evicted(id));
         }
-        let index = std::mem::take(&mut self.index);
-        for ((length, first), bucket) in index {
-            let key = (length, remap(self, first));
-            self.index.entry(key).or_default().extend(bucket);
+        if self.alias.len() > 2 * self.table.len() + 1024 {
+            self.prune_aliases();
         }
-        self.cache.clear();
     }
 
-    /// The current id an id stands for (following generalisations and merges).
+    /// Drops aliases that no longer lead to a live template.
+    fn prune_aliases(&mut self) {
+        let dead: Vec<u64> =
+            self.alias.keys().copied().filter(|&id| !self.table.by_id.contains_key(&self.resolve(id))).collect();
+        dead.iter().for_each(|id| {
+            self.alias.remove(id);
+        });
+    }
+
+    /// Removes a template; words only it used are dropped.
+    fn remove(&mut self, slot: u32) {
+        let tokens = self.table.get(slot).tokens.clone();
+        self.table.remove(slot);
+        self.words.release(&tokens);
+    }
+
+    /// The current id an id stands for: itself while its template is live, else where its generalisations and
+    /// merges led.
     pub fn resolve(&self, mut id: u64) -> u64 {
         for _ in 0..10_000 {
+            if self.table.by_id.contains_key(&id) {
+                break;
+            }
             match self.alias.get(&id) {
-                Some(&next) => id = next,
-                None => break,
+                Some(&next) if next != id => id = next,
+                _ => break,
             }
         }
         id
     }
 
+    fn text(&self, tokens: &[Sym]) -> String {
+        let words: Vec<&str> = tokens.iter().map(|s| self.words.name(*s)).collect();
+        words.join(" ")
+    }
+
     /// The template text of a (resolved) id, if it is live.
     pub fn template(&self, id: u64) -> Option<String> {
-        let t = &self.templates[*self.by_id.get(&self.resolve(id))?];
-        Some(t.tokens.iter().map(|s| &*self.names[*s as usize]).collect::<Vec<_>>().join(" "))
+        let slot = *self.table.by_id.get(&self.resolve(id))?;
+        Some(self.text(&self.table.get(slot).tokens))
     }
 
     /// Lines matched by the live template `id` (any id it had).
     pub fn live_count(&self, id: u64) -> Option<u64> {
-        self.by_id.get(&self.resolve(id)).map(|&t| self.templates[t].count)
+        let slot = *self.table.by_id.get(&self.resolve(id))?;
+        Some(self.table.get(slot).count)
     }
 
     /// The live templates with their constant words and counts, for grouping and summaries.
     pub fn live_templates(&self) -> Vec<super::grouping::TemplateText> {
         let mut live: Vec<super::grouping::TemplateText> = self
+            .table
             .by_id
             .values()
-            .map(|&t| {
-                let template = &self.templates[t];
+            .map(|&slot| {
+                let template = self.table.get(slot);
                 super::grouping::TemplateText {
                     id: template.id,
                     words: template
                         .tokens
                         .iter()
                         .filter(|s| **s != WILD)
-                        .map(|s| self.names[*s as usize].to_string())
+                        .map(|s| self.words.name(*s).to_string())
                         .collect(),
                     count: template.count,
                 }
@@ -553,24 +330,11 @@ impl Miner {
 
     /// Templates alive now.
     pub fn templates(&self) -> usize {
-        self.by_id.len()
+        self.table.by_id.len()
     }
 
     /// Takes the template events since the last call.
     pub fn take_events(&mut self) -> Vec<TemplateEvent> {
         std::mem::take(&mut self.events)
     }
-}
-
-/// A user mask's placeholder, such as `<payment_id>`: kept as it is, so the template names what was masked.
-fn is_placeholder(word: &str) -> bool {
-    word.strip_prefix('<').and_then(|rest| rest.strip_suffix('>')).is_some_and(|name| {
-        name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    })
-}
-
-/// `a` with a wildcard wherever it differs from `b`.
-fn wildcard_where_different(a: &[Sym], b: &[Sym]) -> Vec<Sym> {
-    a.iter().zip(b).map(|(&x, &y)| if x == y { x } else { WILD }).collect()
 }

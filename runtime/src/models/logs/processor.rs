@@ -3,9 +3,9 @@
 //! a line's template, template changes, and (every grouping interval, on the injected clock) the groups of similar
 //! templates whose members changed.
 //!
-//! Its state checkpoints as `AUGURLC1` and a postcard body: the miner's state (see `miner::snapshot`) and the
-//! samples; a restored processor assigns every later line exactly as the original would have. Groups are not
-//! checkpointed: the first grouping run after a restore publishes every group again.
+//! Its state checkpoints as `AUGURLC2` and a postcard body: the miner's state (see `miner::snapshot`), the header
+//! learner and the samples; a restored processor assigns every later line exactly as the original would have. Groups
+//! are not checkpointed: the first grouping run after a restore publishes every group again.
 
 use std::collections::HashMap;
 
@@ -13,8 +13,8 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    GroupingSettings, LogEvent, Miner, MinerSettings, TemplateChange, TemplateEvent, content, group, miner::MinerState,
-    template_id,
+    GroupingSettings, HeaderLearner, LogEvent, Miner, MinerSettings, TemplateChange, TemplateEvent, group,
+    miner::MinerState, template_id,
 };
 use crate::{
     pipeline::{Processor, StateError},
@@ -48,6 +48,7 @@ pub struct LogSettings {
 pub struct LogProcessor {
     miner: Miner,
     settings: LogSettings,
+    header: HeaderLearner,
     samples: HashMap<u64, String>,
     /// Group of each grouped template after the last run, and the groups' member lists.
     groups: HashMap<u64, u64>,
@@ -66,6 +67,7 @@ impl LogProcessor {
         Self {
             miner: Miner::new(settings.miner.clone()),
             settings,
+            header: HeaderLearner::default(),
             samples: HashMap::new(),
             groups: HashMap::new(),
             members: HashMap::new(),
@@ -167,13 +169,14 @@ fn truncated(text: &str) -> String {
 }
 
 /// Magic and version at the head of a log state snapshot; a snapshot of another format or version is refused.
-const SNAPSHOT_HEADER: &[u8; 8] = b"AUGURLC1";
+const SNAPSHOT_HEADER: &[u8; 8] = b"AUGURLC2";
 
 /// A log state snapshot: the miner's state, the sample lines by template id, and the lines since the last metrics
 /// refresh (kept for the format's sake).
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
     miner: MinerState,
+    header: HeaderLearner,
     samples: Vec<(u64, String)>,
     since_refresh: u64,
 }
@@ -183,9 +186,9 @@ impl Processor for LogProcessor {
     type Output = LogEvent;
 
     fn process(&mut self, line: LogLine, out: &mut Vec<LogEvent>) {
-        let masked = self.masked(&line.text);
-        let text = if self.settings.raw { content(&masked) } else { &masked };
-        let id = self.miner.add(text);
+        let content = if self.settings.raw { self.header.content(&line.text) } else { line.text.as_str() };
+        let masked = self.masked(content);
+        let id = self.miner.add(&masked);
         let current = self.miner.resolve(id);
         if !self.samples.contains_key(&current) {
             // Bounded like the templates: a sample per live template, dropped with evicted ones at the next sweep.
@@ -220,7 +223,7 @@ impl Processor for LogProcessor {
     fn checkpoint(&self) -> Result<Vec<u8>, StateError> {
         let mut samples: Vec<(u64, String)> = self.samples.iter().map(|(id, line)| (*id, line.clone())).collect();
         samples.sort_unstable();
-        let snapshot = Snapshot { miner: self.miner.state(), samples, since_refresh: 0 };
+        let snapshot = Snapshot { miner: self.miner.state(), header: self.header.clone(), samples, since_refresh: 0 };
         postcard::to_extend(&snapshot, SNAPSHOT_HEADER.to_vec())
             .map_err(|e| StateError(format!("cannot write the log miner snapshot: {e}")))
     }
@@ -236,7 +239,9 @@ impl Processor for LogProcessor {
         if !left.is_empty() {
             return Err(corrupt(format!("{} trailing bytes", left.len())));
         }
+        let header = decoded.header.checked().map_err(corrupt)?;
         self.miner.restore_state(decoded.miner).map_err(corrupt)?;
+        self.header = header;
         self.samples = decoded.samples.into_iter().collect();
         self.changed_since_grouping = true;
         Ok(())

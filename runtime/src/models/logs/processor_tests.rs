@@ -52,13 +52,12 @@ fn raw_log(lines: std::ops::Range<u64>) -> Vec<LogLine> {
                 7 => format!("Connection closed by {} port {} [preauth]", pick(&USERS, r >> 28), r % 65535),
                 8 => format!("{} {}", RARE[(r >> 32) as usize % RARE.len()], number),
                 9 if number < 2900 => "pam_unix(sshd:auth): check pass; user unknown".to_owned(),
-                // An event first seen late: its templates are created and merge after any checkpoint.
+                // An event first seen late, of a shape no other event has: its templates are created and merge
+                // after any checkpoint.
                 9 => format!(
-                    "Failed password for {} from 10.2.{}.{} port {} ssh2",
+                    "Session of {} expired after {} idle minutes",
                     USERS[(number as usize - 2900) / 40 % USERS.len()],
-                    r % 5,
-                    r % 77,
-                    r % 60000
+                    r % 60
                 ),
                 _ => format!(
                     "disk /dev/sd{} usage {}% on {}",
@@ -169,8 +168,9 @@ fn corrupt_truncated_or_foreign_log_snapshots_are_refused_and_the_state_kept() {
     let bad: Vec<Vec<u8>> = vec![
         Vec::new(),
         b"hello world".to_vec(),
-        b"AUGURLC1".to_vec(),
-        [&b"AUGURLC1"[..], &[0xff; 64]].concat(),
+        SNAPSHOT_HEADER.to_vec(),
+        [&SNAPSHOT_HEADER[..], &[0xff; 64]].concat(),
+        [&b"AUGURLC1"[..], &snapshot[8..]].concat(),
         [&b"AUGURFC1"[..], &snapshot[8..]].concat(),
         snapshot[..snapshot.len() / 2].to_vec(),
         snapshot[..snapshot.len() - 1].to_vec(),

@@ -2,45 +2,45 @@
 //! as the original would have.
 //!
 //! What behaviour depends on, and hence what is kept:
-//! - the live templates in creation order (the order breaks ties in eviction), each with its id, tokens as text,
-//!   count, last-seen tick, the first token of its bucket key (a template whose first token generalised may stay in
-//!   its bucket) and whether its id is registered (false only if another template with the same text took the id);
-//! - the order of every bucket: it decides ties between equally good templates and which template of a family
-//!   survives a merge;
-//! - the id aliases and the clock;
-//! - the exact-sequence cache: a sequence seen before goes straight to the template it went to then (following
-//!   merges), which can differ from what scoring the line afresh would pick, so an empty cache would change later
-//!   assignments; its entries point to the live template they lead to, or to a dead placeholder;
-//! - the interner's size, so the interner is compacted (which clears the cache) at the same line as the original's.
+//! - the live templates in creation order, each with its id, tokens as text, count, last-seen tick, creation number
+//!   (ties between templates go to the oldest) and whether its id is registered;
+//! - the order of every bucket and length list (a scan is cut at `MAX_SCAN`, so order can decide what is seen) and the
+//!   recency order (eviction takes the least recently matched);
+//! - the id aliases, the clock and the creation counter;
+//! - the exact-sequence cache: a sequence seen before goes straight to the template it went to then, which can differ
+//!   from what matching the line afresh would pick; entries of templates no longer alive are kept without a target
+//!   (a lookup ignores them, but they count towards the cache's bounds, which decide when it is cleared);
 //!
-//! There is no other per-position state: the sibling merge turns a position variable when the templates of its
-//! family hold enough distinct words there, so the templates are that state. Merged and evicted templates are left
-//! out: with the cache pointing past them they are unreachable. Tokens are written through a word table of the
-//! snapshot's own, so the interner's numbering is not part of the format, and every table is in an order that does
-//! not depend on it, so the same state always gives the same bytes. Restoring rebuilds the interner, `index`,
-//! `by_length` and `by_id` and validates every reference, so a bad state is an error, never a panic later.
+//! Tokens are written through a word table of the snapshot's own, so the interner's numbering is not part of the
+//! format, and every table is in an order that does not depend on it or on slots, so the same state always gives the
+//! same bytes. Restoring rebuilds the interner and the table and validates every reference, so a bad state is an
+//! error, never a panic later.
 
 use serde::{Deserialize, Serialize};
 
-use super::{FastMap, MAX_INTERNED, Miner, MinerSettings, Sym, Template, WILD};
+use super::{Keyed, Miner, MinerSettings, Sym, Template, WILD, words::Words};
 
 /// A miner's state (see the module docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct MinerState {
-    /// Words of the templates and cached sequences; a token `n` is `words[n - 1]`, and 0 is the wildcard.
+    /// Words of the templates; a token `n` is `words[n - 1]`, and 0 is the wildcard.
     words: Vec<String>,
     /// Live templates, oldest first.
     templates: Vec<TemplateState>,
-    /// Every non-empty bucket: its templates (positions in `templates`) in match order.
+    /// Every bucket: its templates (positions in `templates`) in order.
     buckets: Vec<Vec<u32>>,
+    /// Every length list, in order.
+    lengths: Vec<Vec<u32>>,
+    /// Templates from the least to the most recently matched.
+    recency: Vec<u32>,
     /// Old template ids and what they stand for now.
     alias: Vec<(u64, u64)>,
-    /// Cached token sequences and the live template each leads to (`None`: one no longer alive).
-    cache: Vec<(Vec<u32>, Option<u32>)>,
-    /// Words in the interner, live or not.
-    interned: u64,
+    /// Cached masked sequences (the cache's key bytes) and the template each leads to, if it is alive.
+    cache: Vec<(Vec<u8>, Option<u32>)>,
     /// The miner's clock (lines seen).
     now: u64,
+    /// Templates created so far.
+    born: u64,
 }
 
 /// One live template.
@@ -51,16 +51,15 @@ struct TemplateState {
     tokens: Vec<u32>,
     count: u64,
     last: u64,
-    /// First token of its bucket's key.
-    first: u32,
+    born: u64,
     /// Whether the id resolves to this template.
     registered: bool,
 }
 
 /// Assigns word-table positions to interned words, in order of first use.
 struct WordTable<'a> {
-    names: &'a [Box<str>],
-    position: FastMap<Sym, u32>,
+    names: &'a Words,
+    position: std::collections::HashMap<Sym, u32, Keyed>,
     words: Vec<String>,
 }
 
@@ -71,7 +70,7 @@ impl WordTable<'_> {
         }
         let (names, words) = (self.names, &mut self.words);
         *self.position.entry(sym).or_insert_with(|| {
-            words.push(names.get(sym as usize).map_or_else(String::new, |name| name.to_string()));
+            words.push(names.name(sym).to_owned());
             words.len() as u32
         })
     }
@@ -80,52 +79,51 @@ impl WordTable<'_> {
 impl Miner {
     /// The miner's state, for a checkpoint.
     pub(crate) fn state(&self) -> MinerState {
-        let mut table = WordTable { names: &self.names, position: FastMap::default(), words: Vec::new() };
-        let mut position: Vec<Option<u32>> = vec![None; self.templates.len()];
-        let mut templates = Vec::new();
-        for (index, template) in self.templates.iter().enumerate().filter(|(_, t)| t.alive) {
-            position[index] = Some(templates.len() as u32);
-            templates.push(TemplateState {
-                id: template.id,
-                tokens: template.tokens.iter().map(|sym| table.word(*sym)).collect(),
-                count: template.count,
-                last: template.last,
-                first: table.word(template.key.1),
-                registered: self.by_id.get(&template.id) == Some(&index),
-            });
-        }
-        let mut buckets: Vec<Vec<u32>> = self
-            .index
-            .values()
-            .map(|bucket| bucket.iter().filter_map(|&t| position.get(t).copied().flatten()).collect::<Vec<u32>>())
-            .filter(|bucket| !bucket.is_empty())
-            .collect();
-        buckets.sort_unstable();
-        let mut alias: Vec<(u64, u64)> = self.alias.iter().map(|(from, to)| (*from, *to)).collect();
-        alias.sort_unstable();
-        // Cached sequences in the order of their text, so the word table does not depend on the interner.
-        let text = |tokens: &[Sym]| -> Vec<&str> {
-            tokens.iter().map(|sym| self.names.get(*sym as usize).map_or("", |name| &**name)).collect()
-        };
-        let mut cached: Vec<(Vec<&str>, &Vec<Sym>, usize)> =
-            self.cache.iter().map(|(tokens, template)| (text(tokens), tokens, *template)).collect();
-        cached.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let cache = cached
-            .into_iter()
-            .map(|(_, tokens, template)| {
-                let live = self.follow(template);
-                let target = if self.templates[live].alive { position[live] } else { None };
-                (tokens.iter().map(|sym| table.word(*sym)).collect(), target)
+        let mut table = WordTable { names: &self.words, position: Default::default(), words: Vec::new() };
+        let mut live: Vec<u32> = self.table.live_slots().collect();
+        live.sort_unstable_by_key(|&slot| self.table.get(slot).born);
+        let mut position = std::collections::HashMap::<u32, u32>::new();
+        let templates = live
+            .iter()
+            .enumerate()
+            .map(|(index, &slot)| {
+                position.insert(slot, index as u32);
+                let t = self.table.get(slot);
+                TemplateState {
+                    id: t.id,
+                    tokens: t.tokens.iter().map(|sym| table.word(*sym)).collect(),
+                    count: t.count,
+                    last: t.last,
+                    born: t.born,
+                    registered: self.table.by_id.get(&t.id) == Some(&slot),
+                }
             })
             .collect();
+        let at = |slot: &u32| position.get(slot).copied().unwrap_or(u32::MAX);
+        let (bucket_lists, length_lists) = self.table.lists();
+        let mut buckets: Vec<Vec<u32>> = bucket_lists.iter().map(|b| b.iter().map(at).collect()).collect();
+        buckets.sort_unstable();
+        let mut lengths: Vec<Vec<u32>> = length_lists.iter().map(|b| b.iter().map(at).collect()).collect();
+        lengths.sort_unstable();
+        let recency = self.table.by_recency().iter().map(at).collect();
+        let mut alias: Vec<(u64, u64)> = self.alias.iter().map(|(from, to)| (*from, *to)).collect();
+        alias.sort_unstable();
+        let mut cache: Vec<(Vec<u8>, Option<u32>)> = self
+            .cache
+            .iter()
+            .map(|(key, handle)| (key.to_vec(), self.table.resolve(*handle).map(|slot| at(&slot))))
+            .collect();
+        cache.sort_unstable();
         MinerState {
             words: table.words,
             templates,
             buckets,
+            lengths,
+            recency,
             alias,
             cache,
-            interned: self.names.len() as u64,
             now: self.now,
+            born: self.born,
         }
     }
 
@@ -137,104 +135,81 @@ impl Miner {
     }
 
     fn from_state(settings: MinerSettings, state: MinerState) -> Result<Self, String> {
-        let MinerState { words, templates, buckets, alias, cache, interned, now } = state;
+        let MinerState { words, templates, buckets, lengths, recency, alias, cache, now, born } = state;
         let mut miner = Self::new(settings);
-        let syms: Vec<Sym> = std::iter::once(WILD).chain(words.iter().map(|word| miner.intern(word))).collect();
+        let syms: Vec<Sym> = std::iter::once(WILD).chain(words.iter().map(|word| miner.words.intern(word))).collect();
+        // Held while the templates are restored, released after: words no template uses are not kept.
+        miner.words.retain(&syms);
         let sym = |word: u32| syms.get(word as usize).copied().ok_or_else(|| format!("unknown word {word}"));
-        let sequence = |words: &[u32]| words.iter().map(|word| sym(*word)).collect::<Result<Vec<Sym>, String>>();
-
-        // Templates past the bound, least recently matched first (the order eviction takes them in).
-        let registered = templates.iter().filter(|t| t.registered).count();
-        let mut dropped = vec![false; templates.len()];
-        if registered > miner.settings.max_templates {
-            let mut by_age: Vec<usize> = (0..templates.len()).filter(|&t| templates[t].registered).collect();
-            by_age.sort_unstable_by_key(|&t| (templates[t].last, t));
-            by_age.iter().take(registered - miner.settings.max_templates).for_each(|&t| dropped[t] = true);
+        let count = templates.len();
+        let known = |position: u32| -> Result<usize, String> {
+            let position = position as usize;
+            (position < count).then_some(position).ok_or_else(|| format!("unknown template {position}"))
+        };
+        if recency.len() != count {
+            return Err(format!("recency names {} of {count} templates", recency.len()));
         }
+        let mut seen = vec![false; count];
+        for &position in &recency {
+            if std::mem::replace(&mut seen[known(position)?], true) {
+                return Err(format!("template {position} twice in the recency order"));
+            }
+        }
+        // Templates past the bound, least recently matched first (the order eviction takes them in).
+        let excess = count.saturating_sub(miner.settings.max_templates.max(1));
+        let mut dropped = vec![false; count];
+        recency.iter().take(excess).for_each(|&position| dropped[position as usize] = true);
 
-        let mut index_of: Vec<Option<usize>> = vec![None; templates.len()];
+        let mut slot_of: Vec<Option<u32>> = vec![None; count];
+        let mut previous_born = 0;
         for (position, template) in templates.into_iter().enumerate() {
+            if template.born <= previous_born || template.born > born {
+                return Err(format!("template {position} is out of creation order"));
+            }
+            previous_born = template.born;
             if dropped[position] {
                 continue;
             }
-            let tokens = sequence(&template.tokens)?;
-            let index = miner.templates.len();
-            if template.registered && miner.by_id.insert(template.id, index).is_some() {
+            let tokens = template.tokens.iter().map(|word| sym(*word)).collect::<Result<Vec<Sym>, String>>()?;
+            if template.registered && miner.table.by_id.contains_key(&template.id) {
                 return Err(format!("template id {:016x} registered twice", template.id));
             }
-            miner.by_length.entry(tokens.len()).or_default().push(index);
-            miner.templates.push(Template {
-                id: template.id,
-                key: (tokens.len(), sym(template.first)?),
-                constants: tokens.iter().filter(|s| **s != WILD).count(),
-                tokens,
-                count: template.count,
-                last: template.last,
-                alive: true,
-                merged_into: None,
-            });
-            index_of[position] = Some(index);
+            miner.words.retain(&tokens);
+            let slot =
+                miner.table.insert(Template::new(template.id, tokens, template.count, template.last, template.born));
+            if !template.registered && miner.table.by_id.get(&template.id) == Some(&slot) {
+                miner.table.by_id.remove(&template.id);
+            }
+            slot_of[position] = Some(slot);
         }
-
-        let mut indexed = vec![false; miner.templates.len()];
-        for bucket in buckets {
-            let mut members = Vec::with_capacity(bucket.len());
-            for position in bucket {
-                let slot = index_of.get(position as usize).ok_or_else(|| format!("unknown template {position}"))?;
-                let Some(index) = *slot else { continue };
-                if std::mem::replace(&mut indexed[index], true) {
-                    return Err(format!("template {position} is in two buckets"));
+        for (lists, bucket) in [(buckets, true), (lengths, false)] {
+            for list in lists {
+                let mut slots = Vec::with_capacity(list.len());
+                for position in list {
+                    if let Some(slot) = slot_of[known(position)?] {
+                        slots.push(slot);
+                    }
                 }
-                members.push(index);
-            }
-            let Some(&head) = members.first() else { continue };
-            let key = miner.templates[head].key;
-            if members.iter().any(|&t| miner.templates[t].key != key) {
-                return Err("a bucket holds templates of different keys".into());
-            }
-            if miner.index.insert(key, members).is_some() {
-                return Err("two buckets have the same key".into());
+                miner.table.reorder(&slots, bucket)?;
             }
         }
-
-        // Cache entries of templates no longer alive (or dropped by the bound) point to one dead placeholder: a hit
-        // on them is scored afresh, as in the original, and they still count towards the cache's bound.
-        let mut placeholder = None;
-        for (words, target) in cache {
-            let tokens = sequence(&words)?;
-            let live = match target {
-                Some(position) => {
-                    *index_of.get(position as usize).ok_or_else(|| format!("unknown cached template {position}"))?
-                }
+        for &position in &recency {
+            if let Some(slot) = slot_of[position as usize] {
+                let last = miner.table.get(slot).last;
+                miner.table.touch(slot, last);
+            }
+        }
+        for (key, position) in cache.into_iter().take(super::MAX_CACHE) {
+            let handle = match position {
+                Some(position) => slot_of[known(position)?].map(|slot| miner.table.handle(slot)),
                 None => None,
             };
-            let template = match live {
-                Some(index) => index,
-                None => *placeholder.get_or_insert_with(|| {
-                    miner.templates.push(Template {
-                        id: 0,
-                        tokens: Vec::new(),
-                        count: 0,
-                        last: 0,
-                        key: (0, WILD),
-                        constants: 0,
-                        alive: false,
-                        merged_into: None,
-                    });
-                    miner.templates.len() - 1
-                }),
-            };
-            miner.cache.insert(tokens, template);
+            miner.cache_insert(&key, handle.unwrap_or(super::table::STALE));
         }
-
-        // Unnamed entries stand for the original's words no template uses any more, so the interner reaches its
-        // bound, and is compacted, at the same line.
-        let interned = usize::try_from(interned).unwrap_or(usize::MAX).min(MAX_INTERNED + 1);
-        if miner.names.len() < interned {
-            miner.names.resize(interned, Box::from(""));
-        }
+        miner.words.release(&syms);
         miner.alias.extend(alias);
         miner.now = now;
+        miner.born = born;
         Ok(miner)
     }
 }
@@ -268,16 +243,22 @@ mod tests {
     }
 
     #[test]
-    fn the_interner_size_survives_so_it_is_compacted_at_the_same_line() {
-        // Unique words, most of whose templates are evicted: the interner holds far more words than the state needs.
+    fn the_interner_holds_the_words_of_live_templates_only_so_a_restored_miner_continues_exactly() {
+        // Unique words, most of whose templates are evicted.
         let settings = MinerSettings { max_templates: 50, ..MinerSettings::default() };
-        let lines = (0..3_000u64).map(|i| format!("{} {} {}", letters(3 * i), letters(3 * i + 1), letters(3 * i + 2)));
-        let original = mined(settings.clone(), lines);
+        let lines = |range: std::ops::Range<u64>| {
+            range.map(|i| format!("{} {} {}", letters(3 * i % 4000), letters(3 * i + 1), letters(3 * i + 2)))
+        };
+        let mut original = mined(settings.clone(), lines(0..3_000));
         let state = original.state();
-        assert!(state.words.len() < original.names.len(), "{} of {}", state.words.len(), original.names.len());
-        let copy = restored(settings, state.clone());
-        assert_eq!(copy.names.len(), original.names.len());
+        assert_eq!(original.words.len(), state.words.len() + 1, "the wildcard and the templates' words");
+        let mut copy = restored(settings, state.clone());
         assert_eq!(copy.state(), state);
+        // Later lines reuse words of evicted templates; both miners must agree on everything.
+        for line in lines(1_000..2_500) {
+            assert_eq!(original.add(&line), copy.add(&line), "{line}");
+        }
+        assert_eq!(copy.state(), original.state());
     }
 
     /// A distinct letters-only word per `i` (masking keeps it).
@@ -323,19 +304,22 @@ mod tests {
         let templates = state.templates.len() as u32;
         let broken: Vec<(&str, Breakage)> = vec![
             ("unknown word", Box::new(move |s| s.templates[0].tokens[0] = words + 1)),
-            ("unknown word", Box::new(move |s| s.templates[0].first = words + 7)),
-            ("unknown word", Box::new(move |s| s.cache[0].0.push(words + 1))),
             ("unknown template", Box::new(move |s| s.buckets[0].push(templates))),
-            ("unknown cached template", Box::new(move |s| s.cache[0].1 = Some(templates + 3))),
-            ("two buckets", Box::new(|s| s.buckets.push(vec![0]))),
+            ("unknown template", Box::new(move |s| s.lengths[0].push(templates + 2))),
+            ("unknown template", Box::new(move |s| s.cache[0].1 = Some(templates + 3))),
+            ("recency names", Box::new(|s| s.recency.truncate(1))),
+            ("twice in the recency", Box::new(|s| s.recency[1] = s.recency[0])),
+            ("out of creation order", Box::new(|s| s.templates.swap(0, 1))),
+            ("out of creation order", Box::new(|s| s.born = 1)),
             ("registered twice", Box::new(|s| s.templates[1].id = s.templates[0].id)),
             (
-                "different keys",
+                "exactly its templates",
                 Box::new(|s| {
-                    let other = s.buckets[1].clone();
-                    s.buckets[0].extend(other);
+                    let other = s.buckets[1][0];
+                    s.buckets[0].push(other);
                 }),
             ),
+            ("exactly its templates", Box::new(|s| s.lengths[0].pop().map_or((), |_| ()))),
         ];
         for (why, break_it) in broken {
             let mut bad = state.clone();
