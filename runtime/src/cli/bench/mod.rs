@@ -5,4 +5,5 @@ pub mod e2e;
 pub mod forecast;
 pub mod loghub;
 pub mod nab;
+pub mod nab_score;
 pub mod speed;
