@@ -5,8 +5,10 @@
 //! residual among the baselines that have seen a whole period and fit nearly as well as the best one wins. Seven features measure
 //! different kinds of surprise (spike, deviation from baseline, sustained shift, slow drift, volatility, new high,
 //! new low); each is calibrated against its own decayed history ([`TailCalibrator`]), and the point's surprise is the
-//! largest, `-log10` of a tail probability. A surprise is reported only when it beats a decaying reference set by the
-//! previous report, so one incident is reported once, at its start, and a much larger one again.
+//! largest, `-log10` of a tail probability. The long-run figures (calibrators, record envelopes) remember about
+//! [`tuning::MEMORY`] points, so a point is judged against the last week or so of five-minute data, not the last few
+//! days. A surprise is reported only when it beats a decaying reference set by the previous report, so one incident
+//! is reported once, at its start, and a much larger one again.
 //!
 //! Work per point: three baselines and seven features, O(1); state: the baselines' phase offsets dominate
 //! (288 + 336 values on five-minute data).
@@ -49,10 +51,9 @@ mod tuning {
     pub const LONG_WINDOW: f64 = 64.0;
     /// A new high or low counts only beyond this many mean absolute deviations past the old record.
     pub const RECORD_DEAD_ZONE: f64 = 1.5;
-    /// Rate at which the record envelopes relax toward the level.
-    pub const ENVELOPE_RATE: f64 = 0.002;
-    /// Forgetting rate of the feature calibrators (memory of ~1000 points).
-    pub const CALIBRATION_RATE: f64 = 0.001;
+    /// Points the long-run figures remember: the feature calibrators forget, and the record envelopes relax toward
+    /// the level, at `1 / MEMORY` per point. A week of five-minute points: what a person compares a graph with.
+    pub const MEMORY: f64 = 2000.0;
     pub const PRIOR: TailPrior = TailPrior { rate: 0.01, mean_excess: 4.0, weight: 100.0 };
     /// A season counts as found when its baseline leaves at most this share of the non-seasonal baseline's error.
     pub const SEASON_FOUND: f64 = 0.5;
@@ -237,7 +238,7 @@ impl SeriesModel for AnomalyDetector {
         let explanation = self.explain(timestamp, value, floor);
         let features = self.features(&explanation, floor);
 
-        let rate = tuning::CALIBRATION_RATE.max(1.0 / self.points as f64);
+        let rate = (1.0 / tuning::MEMORY).max(1.0 / self.points as f64);
         let (surprise, strongest) = self.calibrators.surprise(&features, rate, &tuning::PRIOR);
 
         self.reference *= *SUPPRESSION_DECAY;
@@ -342,8 +343,9 @@ impl AnomalyDetector {
             (self.envelope_low - d) / spread - tuning::RECORD_DEAD_ZONE,
         ];
         let level = self.baselines.as_slice().get(self.selected).map_or(d, |b| b.fast);
-        self.envelope_high = d.max(self.envelope_high - tuning::ENVELOPE_RATE * (self.envelope_high - level));
-        self.envelope_low = d.min(self.envelope_low + tuning::ENVELOPE_RATE * (level - self.envelope_low));
+        let relax = 1.0 / tuning::MEMORY;
+        self.envelope_high = d.max(self.envelope_high - relax * (self.envelope_high - level));
+        self.envelope_low = d.min(self.envelope_low + relax * (level - self.envelope_low));
         features
     }
 }
