@@ -96,6 +96,7 @@ mod tests {
             upper: 12.0,
             deviation: if anomaly { Deviation::Up } else { Deviation::None },
             reason: if anomaly { Reason::Spike } else { Reason::Normal },
+            incident: None,
         };
         ScoredPoint { series: series.into(), timestamp, value: 50.0, assessment, anomaly }
     }

@@ -30,7 +30,7 @@ pub fn run(data: &Path, out: &Path, report: &mut impl std::io::Write) -> anyhow:
     if files.is_empty() {
         bail!("no <category>/<name>.csv files under {}", data.display());
     }
-    let params = DetectorParams::default();
+    let params = Arc::new(DetectorParams::default());
     let mut progress = Progress::new("augur bench nab");
     let mut points = 0;
     let mut scored = Vec::with_capacity(files.len());
@@ -141,7 +141,7 @@ fn series_files(data: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 }
 
 /// Scores one series file, writes the scored CSV and returns the scores (the key is left for the caller).
-fn score_file(input: &Path, output: &Path, params: &DetectorParams) -> anyhow::Result<ScoredSeries> {
+fn score_file(input: &Path, output: &Path, params: &Arc<DetectorParams>) -> anyhow::Result<ScoredSeries> {
     let reader =
         BufReader::new(std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?);
     let mut lines = reader.lines();
@@ -149,7 +149,7 @@ fn score_file(input: &Path, output: &Path, params: &DetectorParams) -> anyhow::R
     let layout =
         CsvLayout::from_header(&header).map_err(anyhow::Error::msg).with_context(|| input.display().to_string())?;
     let series = Arc::from("series");
-    let mut detector = AnomalyDetector::new(params.clone());
+    let mut detector = AnomalyDetector::new(Arc::clone(params));
     let mut csv = String::from("timestamp,value,anomaly_score\n");
     let mut scored = ScoredSeries { key: String::new(), timestamps: Vec::new(), scores: Vec::new() };
     for (index, line) in lines.enumerate() {
