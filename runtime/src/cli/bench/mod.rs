@@ -1,6 +1,7 @@
 //! `augur bench`: benchmarks that print their figures (accuracy on public benchmarks, speed).
 
 pub mod autoscale;
+pub mod calibration;
 pub mod e2e;
 pub mod forecast;
 pub mod loghub;

@@ -2,7 +2,8 @@
 //! defaults, one fresh detector per series, causally (each score uses only rows up to its own; the detector never
 //! sees a label). Writes `OUT/<category>/<name>.csv` with `timestamp,value,anomaly_score` for NAB's scorer, then,
 //! when the corpus has its label file (`DIR/../labels/combined_windows.json`), prints the NAB figures of the three
-//! profiles and the leave-one-category-out folds ([`super::nab_score`]).
+//! profiles and the leave-one-category-out folds ([`super::nab_score`]); last, the calibration check on synthetic
+//! anomaly-free series ([`super::calibration`]).
 
 use std::{
     fmt::Write as _,
@@ -56,6 +57,7 @@ pub fn run(data: &Path, out: &Path, report: &mut impl std::io::Write) -> anyhow:
         None => writeln!(report, "no labels/combined_windows.json beside {}: figures not computed", data.display())?,
     }
     writeln!(report, "cross-check: python3 ../shared/bench/nab/score.py {} --subset --profile all", out.display())?;
+    super::calibration::run(report)?;
     Ok((files.len(), points))
 }
 

@@ -17,10 +17,11 @@ use crate::{
 pub const SERIES: usize = 10_000;
 
 /// A deterministic pseudo-random generator (xorshift), so runs are comparable.
-struct XorShift(u64);
+pub(super) struct XorShift(pub(super) u64);
 
 impl XorShift {
-    fn next_unit(&mut self) -> f64 {
+    /// A uniform draw in [0, 1).
+    pub(super) fn next_unit(&mut self) -> f64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
