@@ -159,16 +159,22 @@ pub struct AnomalySummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 253))]
     pub pod: Option<String>,
-    /// Whether the series' latest point is still anomalous.
+    /// Whether the incident is still open (its series' latest points are still anomalous).
     #[serde(default)]
     pub active: bool,
-    /// Time of the anomalous point.
+    /// When the incident began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Time>,
+    /// When it ended (its last anomalous point), once closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Time>,
+    /// Time of the incident's peak (its most anomalous point so far).
     pub time: Time,
-    /// Observed value.
+    /// Observed value at the peak.
     pub value: f64,
-    /// Expected value.
+    /// Expected value at the peak.
     pub expected: f64,
-    /// Anomaly score in [0, 1].
+    /// Anomaly score in [0, 1] at the peak.
     pub score: f64,
     /// Short explanation, e.g. "3.2x above the daily pattern".
     pub reason: String,

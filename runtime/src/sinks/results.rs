@@ -13,7 +13,11 @@ use serde::Serialize;
 use super::kafka::{KafkaSink, Keyed};
 use crate::{
     metrics::RuntimeMetrics,
-    models::{anomaly::ScoredPoint, forecast::StepForecast, logs::LogEvent},
+    models::{
+        anomaly::{IncidentStatus, ScoredPoint},
+        forecast::StepForecast,
+        logs::LogEvent,
+    },
     pipeline::{Sink, SinkError},
     record::DeadLetter,
 };
@@ -46,8 +50,9 @@ pub trait ResultPolicy: Serialize + Keyed + Sync + Send + 'static {
 }
 
 impl ResultPolicy for ScoredPoint {
+    /// An incident's opening (the one report) and its close (with its end); every score only when asked.
     fn publish(&self, emit_all: bool) -> bool {
-        emit_all || self.anomaly
+        emit_all || self.anomaly || self.assessment.incident.is_some_and(|i| i.status == IncidentStatus::Closed)
     }
 
     fn observe(&self, metrics: &RuntimeMetrics) {

@@ -1,6 +1,7 @@
-//! An AnomalyDetector pod's entries, from the results it produces: how many series are anomalous at their latest
-//! point (AutoScalePolicies that reference the detector hold scale-down while the total is above zero), the latest
-//! anomaly of the series that had one most recently, and how far the series are through their warm-up.
+//! An AnomalyDetector pod's entries, from the results it produces: how many series are in an open incident
+//! (AutoScalePolicies that reference the detector hold scale-down while the total is above zero), the latest
+//! incident of the series that had one most recently (start, peak, end once closed), and how far the series are
+//! through their warm-up.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,7 +11,11 @@ use super::{
     forecasts::{human, time},
     report::{KindEntries, ModelProgress},
 };
-use crate::{models::anomaly::ScoredPoint, record::SeriesId, time::Millis};
+use crate::{
+    models::anomaly::{Incident, IncidentStatus, ScoredPoint},
+    record::SeriesId,
+    time::Millis,
+};
 
 /// Most anomalies one pod lists (the schema accepts 256 over all pods).
 const RECENT: usize = 10;
@@ -55,32 +60,54 @@ impl AnomalyTracker {
             let progress = WarmUp { points: 1, first: point.timestamp, last: point.timestamp };
             self.warm_up.insert(point.series.clone(), progress);
         }
-        if !point.anomaly {
-            if self.active.remove(&point.series)
-                && let Some(entry) = self.recent.iter_mut().find(|a| *a.series == *point.series)
-            {
-                entry.active = false;
+        match point.assessment.incident {
+            Some(incident) if incident.status != IncidentStatus::Closed => {
+                if self.active.len() < self.max_series || self.active.contains(&point.series) {
+                    self.active.insert(point.series.clone());
+                }
+                let current = self.recent.iter().position(|a| *a.series == *point.series && a.active);
+                let entry = match current {
+                    Some(index) if incident.status == IncidentStatus::Ongoing => self.recent.remove(index),
+                    _ => {
+                        self.recent.retain(|a| *a.series != *point.series);
+                        self.summary(point, &incident)
+                    }
+                };
+                let entry = if incident.peak.score > entry.score { self.summary(point, &incident) } else { entry };
+                self.recent.insert(0, entry);
+                self.recent.truncate(RECENT);
             }
-            return;
+            Some(incident) => {
+                self.active.remove(&point.series);
+                if let Some(entry) = self.recent.iter_mut().find(|a| *a.series == *point.series && a.active) {
+                    entry.active = false;
+                    entry.end = incident.end.map(time);
+                }
+            }
+            None => {
+                if self.active.remove(&point.series)
+                    && let Some(entry) = self.recent.iter_mut().find(|a| *a.series == *point.series)
+                {
+                    entry.active = false;
+                }
+            }
         }
-        if self.active.len() < self.max_series || self.active.contains(&point.series) {
-            self.active.insert(point.series.clone());
+    }
+
+    /// The summary of `incident` as seen at `point`, which is its peak: peak, start and (when closed) end.
+    fn summary(&self, point: &ScoredPoint, incident: &Incident) -> AnomalySummary {
+        AnomalySummary {
+            series: point.series.to_string(),
+            pod: None,
+            active: incident.status != IncidentStatus::Closed,
+            start: Some(time(incident.start)),
+            end: incident.end.map(time),
+            time: time(incident.peak.timestamp),
+            value: incident.peak.value,
+            expected: point.assessment.expected,
+            score: incident.peak.score,
+            reason: point.assessment.reason.to_string(),
         }
-        self.recent.retain(|a| *a.series != *point.series);
-        self.recent.insert(
-            0,
-            AnomalySummary {
-                series: point.series.to_string(),
-                pod: None,
-                active: true,
-                time: time(point.timestamp),
-                value: point.value,
-                expected: point.assessment.expected,
-                score: point.assessment.score,
-                reason: point.assessment.reason.to_string(),
-            },
-        );
-        self.recent.truncate(RECENT);
     }
 
     /// Series seen.
@@ -129,18 +156,33 @@ impl AnomalyTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::anomaly::{Assessment, Deviation, Reason};
+    use crate::models::anomaly::{Assessment, Deviation, Peak, Reason};
 
-    fn point(series: &str, timestamp: i64, anomaly: bool) -> ScoredPoint {
+    /// A point of `series` at `timestamp`: in an incident with `status` (started at 1000, peaking here or at
+    /// `peak`), or outside any incident.
+    fn point(series: &str, timestamp: i64, status: Option<IncidentStatus>, score: f64) -> ScoredPoint {
+        let incident = status.map(|status| Incident {
+            status,
+            start: 1_000,
+            end: (status == IncidentStatus::Closed).then_some(timestamp - 60_000),
+            peak: Peak { timestamp, value: 50.0, score },
+        });
         let assessment = Assessment {
-            score: if anomaly { 0.9 } else { 0.1 },
+            score,
             expected: 10.0,
             lower: 8.0,
             upper: 12.0,
-            deviation: if anomaly { Deviation::Up } else { Deviation::None },
-            reason: if anomaly { Reason::Spike } else { Reason::Normal },
+            deviation: if status.is_some() { Deviation::Up } else { Deviation::None },
+            reason: if status.is_some() { Reason::Spike } else { Reason::Normal },
+            incident,
         };
-        ScoredPoint { series: series.into(), timestamp, value: 50.0, assessment, anomaly }
+        ScoredPoint {
+            series: series.into(),
+            timestamp,
+            value: 50.0,
+            assessment,
+            anomaly: status == Some(IncidentStatus::Opened),
+        }
     }
 
     fn entries(tracker: &AnomalyTracker) -> (i32, Vec<AnomalySummary>) {
@@ -151,27 +193,32 @@ mod tests {
     }
 
     #[test]
-    fn active_anomalies_follow_each_series_latest_point() {
+    fn a_series_is_active_while_its_incident_is_open() {
         let mut tracker = AnomalyTracker::new(100, 2);
-        tracker.observe(&point("a", 1_000, true));
-        tracker.observe(&point("b", 1_000, true));
-        tracker.observe(&point("c", 1_000, false));
+        tracker.observe(&point("a", 1_000, Some(IncidentStatus::Opened), 0.9));
+        tracker.observe(&point("b", 1_000, Some(IncidentStatus::Opened), 0.8));
+        tracker.observe(&point("c", 1_000, None, 0.1));
         assert_eq!(entries(&tracker).0, 2);
-        tracker.observe(&point("a", 2_000, false));
+        // a's incident goes on below the report threshold's first point, then peaks higher, then closes.
+        tracker.observe(&point("a", 2_000, Some(IncidentStatus::Ongoing), 0.7));
+        assert_eq!(entries(&tracker).0, 2, "still open");
+        tracker.observe(&point("a", 3_000, Some(IncidentStatus::Ongoing), 0.99));
+        let (_, recent) = entries(&tracker);
+        assert_eq!((recent[0].series.as_str(), recent[0].score), ("a", 0.99), "the peak is kept: {recent:?}");
+        assert_eq!(recent[0].time, time(3_000));
+        assert_eq!(recent[0].start, Some(time(1_000)));
+        tracker.observe(&point("a", 200_000, Some(IncidentStatus::Closed), 0.99));
         let (active, recent) = entries(&tracker);
-        assert_eq!(active, 1, "a recovered");
+        assert_eq!(active, 1, "a's incident closed");
+        let a = recent.iter().find(|e| e.series == "a").unwrap_or_else(|| panic!("{recent:?}"));
+        assert!(!a.active && a.end == Some(time(140_000)), "{a:?}");
         assert_eq!(tracker.series(), 3);
-        assert_eq!(recent[0].series, "b", "newest first");
-        assert!(!recent[1].active && recent[1].series == "a", "a's anomaly is listed as over: {recent:?}");
-        for t in 0..20 {
-            tracker.observe(&point("d", 3_000 + t, true));
+        for s in 0..30 {
+            tracker.observe(&point(&format!("s{s}"), 4_000, Some(IncidentStatus::Opened), 0.9));
         }
         let (_, recent) = entries(&tracker);
-        assert_eq!(recent.iter().filter(|a| a.series == "d").count(), 1, "one entry per series");
-        for s in 0..30 {
-            tracker.observe(&point(&format!("s{s}"), 4_000, true));
-        }
-        assert_eq!(entries(&tracker).1.len(), RECENT, "bounded");
+        assert_eq!(recent.len(), RECENT, "bounded");
+        assert_eq!(recent.iter().filter(|e| e.series == "s29").count(), 1, "one entry per series");
     }
 
     #[test]
@@ -179,17 +226,17 @@ mod tests {
         let mut tracker = AnomalyTracker::new(100, 10);
         assert!(!tracker.report().1.ready, "nothing seen is not ready");
         for i in 0..10 {
-            tracker.observe(&point("fast", i * 60_000, false));
+            tracker.observe(&point("fast", i * 60_000, None, 0.1));
         }
         for i in 0..4 {
-            tracker.observe(&point("slow", i * 60_000, false));
+            tracker.observe(&point("slow", i * 60_000, None, 0.1));
         }
         let progress = tracker.report().1;
         assert!(!progress.ready);
         assert!(progress.message.starts_with("1 of 2 series past"), "{}", progress.message);
         assert!(progress.message.contains("slow: 4 of 10 points, about 6m left"), "{}", progress.message);
         for i in 4..10 {
-            tracker.observe(&point("slow", i * 60_000, false));
+            tracker.observe(&point("slow", i * 60_000, None, 0.1));
         }
         assert!(tracker.report().1.ready);
     }

@@ -18,10 +18,11 @@ use crate::{
 pub const SERIES: usize = 10_000;
 
 /// A deterministic pseudo-random generator (xorshift), so runs are comparable.
-struct XorShift(u64);
+pub(super) struct XorShift(pub(super) u64);
 
 impl XorShift {
-    fn next_unit(&mut self) -> f64 {
+    /// A uniform draw in [0, 1).
+    pub(super) fn next_unit(&mut self) -> f64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -31,7 +32,8 @@ impl XorShift {
 
 /// Runs `points_per_series` points through each of [`SERIES`] detectors and prints the figures.
 pub fn anomaly(points_per_series: usize, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    let params = DetectorParams::default();
+    // Shared by every series, as in a pipeline.
+    let params = Arc::new(DetectorParams::default());
     let mut random = XorShift(0x9E37_79B9_7F4A_7C15);
     // A day of five-minute points, precomputed, so the benchmark measures the detector rather than `sin`.
     let day: Vec<f64> = (0..288).map(|i| 100.0 + 40.0 * (i as f64 / 288.0 * std::f64::consts::TAU).sin()).collect();
@@ -40,7 +42,7 @@ pub fn anomaly(points_per_series: usize, out: &mut impl std::io::Write) -> std::
         day[(step + offsets[series]) % 288] + 5.0 * (random.next_unit() - 0.5)
     };
 
-    let mut detectors: Vec<AnomalyDetector> = (0..SERIES).map(|_| AnomalyDetector::new(params.clone())).collect();
+    let mut detectors: Vec<AnomalyDetector> = (0..SERIES).map(|_| AnomalyDetector::new(Arc::clone(&params))).collect();
     let started = Instant::now();
     for step in 0..points_per_series {
         let timestamp = step as i64 * 300_000;
@@ -53,7 +55,7 @@ pub fn anomaly(points_per_series: usize, out: &mut impl std::io::Write) -> std::
     let state_bytes = detectors.iter().map(SeriesModel::state_bytes).sum::<usize>() / SERIES;
 
     let names: Vec<SeriesId> = (0..SERIES).map(|i| Arc::from(format!("svc-{i}/requests"))).collect();
-    let mut keyed = KeyedModels::new(SERIES, |_| AnomalyDetector::new(params.clone()));
+    let mut keyed = KeyedModels::new(SERIES, |_| AnomalyDetector::new(Arc::clone(&params)));
     let keyed_steps = points_per_series.min(200);
     let started = Instant::now();
     for step in 0..keyed_steps {

@@ -4,19 +4,24 @@
 //! periods), each with its own levels, scales and phase offsets (tolerating a bucket of phase jitter); the smallest
 //! residual among the baselines that have seen a whole period and fit nearly as well as the best one wins. Seven features measure
 //! different kinds of surprise (spike, deviation from baseline, sustained shift, slow drift, volatility, new high,
-//! new low); each is calibrated against its own decayed history ([`TailCalibrator`]), and the point's surprise is the
-//! largest, `-log10` of a tail probability. A surprise is reported only when it beats a decaying reference set by the
-//! previous report, so one incident is reported once, at its start, and a much larger one again.
+//! new low); each is calibrated against its own decayed history ([`TailCalibrators`]), and the point's surprise is
+//! the largest, `-log10` of a tail probability. The long-run figures (calibrators, record envelopes) remember about
+//! [`tuning::MEMORY`] points, so a point is judged against the last week or so of five-minute data, not the last few
+//! days. A surprise is scored only when it beats a decaying reference set by the previous one (the per-point score
+//! NAB measures), and reported points are grouped into incidents ([`IncidentTracker`]): one report each.
 //!
 //! Work per point: three baselines and seven features, O(1); state: the baselines' phase offsets dominate
 //! (288 + 336 values on five-minute data).
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+
+use augur_crds::kinds::anomaly_detector::Direction;
 
 use super::{
     Assessment, DetectorParams, Deviation, Reason,
     baseline::{Baseline, BaselineRates, BaselineSet, Residuals},
     calibrator::{TailCalibrators, TailPrior},
+    incident::{IncidentTracker, Observation},
 };
 use crate::{models::SeriesModel, time::Millis};
 
@@ -49,10 +54,9 @@ mod tuning {
     pub const LONG_WINDOW: f64 = 64.0;
     /// A new high or low counts only beyond this many mean absolute deviations past the old record.
     pub const RECORD_DEAD_ZONE: f64 = 1.5;
-    /// Rate at which the record envelopes relax toward the level.
-    pub const ENVELOPE_RATE: f64 = 0.002;
-    /// Forgetting rate of the feature calibrators (memory of ~1000 points).
-    pub const CALIBRATION_RATE: f64 = 0.001;
+    /// Points the long-run figures remember: the feature calibrators forget, and the record envelopes relax toward
+    /// the level, at `1 / MEMORY` per point. A week of five-minute points: what a person compares a graph with.
+    pub const MEMORY: f64 = 2000.0;
     pub const PRIOR: TailPrior = TailPrior { rate: 0.01, mean_excess: 4.0, weight: 100.0 };
     /// A season counts as found when its baseline leaves at most this share of the non-seasonal baseline's error.
     pub const SEASON_FOUND: f64 = 0.5;
@@ -90,12 +94,14 @@ static UNIT_SCALES: LazyLock<[f64; 2]> = LazyLock::new(|| {
 pub struct AnomalyDetector {
     /// Shared by all series; not part of a series' checkpointed state.
     #[serde(skip)]
-    params: DetectorParams,
+    params: Arc<DetectorParams>,
     points: u64,
     last_time: f64,
-    interval: Option<f64>,
+    /// Typical sampling interval (s); 0 until two points have come with a gap.
+    interval: f64,
     baselines: BaselineSet,
-    selected: usize,
+    /// The baseline with the lowest error (an index; `u32` so that it packs with `last_band`).
+    selected: u32,
     global_spread: f64,
     global_mean: f64,
     sustained: [f64; 2],
@@ -105,17 +111,19 @@ pub struct AnomalyDetector {
     calibrators: TailCalibrators<FEATURES>,
     reference: f64,
     last_expected: f64,
-    last_band: f64,
+    /// Half-width of the band; `f32`: it is only shown.
+    last_band: f32,
+    incidents: IncidentTracker,
 }
 
 impl AnomalyDetector {
-    /// A fresh detector.
-    pub fn new(params: DetectorParams) -> Self {
+    /// A fresh detector; many series share one set of parameters.
+    pub fn new(params: impl Into<Arc<DetectorParams>>) -> Self {
         Self {
-            params,
+            params: params.into(),
             points: 0,
             last_time: 0.0,
-            interval: None,
+            interval: 0.0,
             baselines: BaselineSet::default(),
             selected: 0,
             global_spread: 0.0,
@@ -128,11 +136,12 @@ impl AnomalyDetector {
             reference: 0.0,
             last_expected: f64::NAN,
             last_band: 0.0,
+            incidents: IncidentTracker::default(),
         }
     }
 
     /// Re-attaches the pipeline's parameters to a detector restored from a checkpoint.
-    pub fn with_params(mut self, params: DetectorParams) -> Self {
+    pub fn with_params(mut self, params: Arc<DetectorParams>) -> Self {
         self.params = params;
         self
     }
@@ -145,7 +154,7 @@ impl AnomalyDetector {
     /// The seasonal period (ms) found in the series: that of the best baseline, when it leaves at most half the
     /// error of the baseline without season. `None` when no season explains the series.
     pub fn period(&self) -> Option<i64> {
-        let selected = self.baselines.as_slice().get(self.selected)?;
+        let selected = self.baselines.as_slice().get(self.selected as usize)?;
         let flat = self.baselines.as_slice().first()?;
         (selected.period() > 0 && selected.error <= tuning::SEASON_FOUND * flat.error).then(|| selected.period())
     }
@@ -176,11 +185,22 @@ impl AnomalyDetector {
         Assessment {
             score: 0.0,
             expected,
-            lower: expected - self.last_band,
-            upper: expected + self.last_band,
+            lower: expected - f64::from(self.last_band),
+            upper: expected + f64::from(self.last_band),
             deviation: Deviation::None,
             reason,
+            incident: None,
         }
+    }
+
+    /// Whether a scored point is reported: at or above the threshold, in a reported direction.
+    fn is_reported(&self, assessment: &Assessment) -> bool {
+        let direction_ok = match self.params.direction {
+            Direction::Both => assessment.deviation != Deviation::None,
+            Direction::Up => assessment.deviation == Deviation::Up,
+            Direction::Down => assessment.deviation == Deviation::Down,
+        };
+        direction_ok && assessment.score >= self.params.score_threshold
     }
 
     /// Tracks the typical sampling interval: a log-space average with bounded steps, robust to rare long gaps.
@@ -188,12 +208,12 @@ impl AnomalyDetector {
         let gap = time - self.last_time;
         self.last_time = time;
         if gap > 0.0 {
-            self.interval = Some(match self.interval {
-                None => gap,
+            self.interval = match self.interval {
+                0.0 => gap,
                 // Regular sampling (the common case) leaves the interval as it is, without a logarithm.
-                Some(interval) if gap == interval => interval,
-                Some(interval) => interval * (0.05 * (gap / interval).ln().clamp(-1.0, 1.0)).exp(),
-            });
+                interval if gap == interval => interval,
+                interval => interval * (0.05 * (gap / interval).ln().clamp(-1.0, 1.0)).exp(),
+            };
         }
     }
 
@@ -225,7 +245,9 @@ impl SeriesModel for AnomalyDetector {
         self.observe_interval(time);
         if self.baselines.as_slice().is_empty() {
             match self.interval {
-                Some(interval) if self.points >= tuning::BOOTSTRAP_POINTS => self.create_baselines(interval, timestamp),
+                interval if interval > 0.0 && self.points >= tuning::BOOTSTRAP_POINTS => {
+                    self.create_baselines(interval, timestamp)
+                }
                 _ => {
                     self.observe_global(value, 1.0 / self.points as f64);
                     return self.quiet(Reason::WarmingUp);
@@ -237,7 +259,7 @@ impl SeriesModel for AnomalyDetector {
         let explanation = self.explain(timestamp, value, floor);
         let features = self.features(&explanation, floor);
 
-        let rate = tuning::CALIBRATION_RATE.max(1.0 / self.points as f64);
+        let rate = (1.0 / tuning::MEMORY).max(1.0 / self.points as f64);
         let (surprise, strongest) = self.calibrators.surprise(&features, rate, &tuning::PRIOR);
 
         self.reference *= *SUPPRESSION_DECAY;
@@ -262,13 +284,20 @@ impl SeriesModel for AnomalyDetector {
             assessment.deviation = if up { Deviation::Up } else { Deviation::Down };
             assessment.reason = Reason::from_feature(feature);
         }
+        let observation = Observation {
+            timestamp,
+            value,
+            level: surprise / (surprise + tuning::SCORE_HALF),
+            reported: self.is_reported(&assessment),
+        };
+        assessment.incident = self.incidents.observe(&observation, self.params.score_threshold);
         assessment
     }
 
+    /// The series' own state; the shared parameters are not counted.
     fn state_bytes(&self) -> usize {
         std::mem::size_of::<Self>() + self.baselines.as_slice().iter().map(Baseline::state_bytes).sum::<usize>()
             - std::mem::size_of::<BaselineSet>()
-            + std::mem::size_of_val(self.params.periods_ms.as_slice())
     }
 }
 
@@ -306,17 +335,17 @@ impl AnomalyDetector {
                     best_slow = Some(slow_z);
                 }
             }
-            if index == self.selected {
+            if index == self.selected as usize {
                 deseasonalised = value - residuals.offset;
                 self.last_expected = baseline.slow + residuals.offset;
-                self.last_band = (tuning::Z0 + 1.0) * slow_scale;
+                self.last_band = ((tuning::Z0 + 1.0) * slow_scale) as f32;
             }
             baseline.learn(value, &residuals, floor, &tuning::RATES);
             if baseline.error < best_error {
                 (best_error, best_index) = (baseline.error, index);
             }
         }
-        self.selected = best_index;
+        self.selected = best_index as u32;
         Explanation { fast_z: best_fast.unwrap_or(0.0), slow_z: best_slow.unwrap_or(0.0), deseasonalised }
     }
 
@@ -341,9 +370,10 @@ impl AnomalyDetector {
             (d - self.envelope_high) / spread - tuning::RECORD_DEAD_ZONE,
             (self.envelope_low - d) / spread - tuning::RECORD_DEAD_ZONE,
         ];
-        let level = self.baselines.as_slice().get(self.selected).map_or(d, |b| b.fast);
-        self.envelope_high = d.max(self.envelope_high - tuning::ENVELOPE_RATE * (self.envelope_high - level));
-        self.envelope_low = d.min(self.envelope_low + tuning::ENVELOPE_RATE * (level - self.envelope_low));
+        let level = self.baselines.as_slice().get(self.selected as usize).map_or(d, |b| b.fast);
+        let relax = 1.0 / tuning::MEMORY;
+        self.envelope_high = d.max(self.envelope_high - relax * (self.envelope_high - level));
+        self.envelope_low = d.min(self.envelope_low + relax * (level - self.envelope_low));
         features
     }
 }

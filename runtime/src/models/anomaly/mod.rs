@@ -1,9 +1,11 @@
 //! Streaming anomaly detection, one [`AnomalyDetector`] per series: O(1) amortised work per point, bounded state,
-//! no look-ahead. Each point gets a score in [0, 1], the expected value and band, a direction and a reason.
+//! no look-ahead. Each point gets a score in [0, 1], the expected value and band, a direction and a reason, and the
+//! [`Incident`] it belongs to: reported points are grouped so that one incident is reported once.
 
 mod baseline;
 mod calibrator;
 mod detector;
+mod incident;
 mod params;
 mod processor;
 #[cfg(test)]
@@ -12,6 +14,7 @@ mod tests;
 use std::fmt;
 
 pub use detector::AnomalyDetector;
+pub use incident::{Incident, IncidentStatus, Peak};
 pub use params::DetectorParams;
 pub use processor::{AnomalyProcessor, ScoredPoint};
 
@@ -104,4 +107,7 @@ pub struct Assessment {
     pub deviation: Deviation,
     /// Why.
     pub reason: Reason,
+    /// The incident this point belongs to, if any: opened here (the one report), ongoing, or closed here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<Incident>,
 }

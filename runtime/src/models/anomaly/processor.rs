@@ -1,9 +1,11 @@
-//! The anomaly pipeline stage: routes each metric point to its series' detector and decides what is reported.
+//! The anomaly pipeline stage: routes each metric point to its series' detector; a point is reported when it opens
+//! an incident (the detector decides, with the pipeline's threshold and direction).
 
-use augur_crds::kinds::anomaly_detector::Direction;
+use std::sync::Arc;
+
 use serde::Serialize;
 
-use super::{AnomalyDetector, Assessment, DetectorParams};
+use super::{AnomalyDetector, Assessment, DetectorParams, IncidentStatus};
 use crate::{
     models::keyed::KeyedModels,
     pipeline::{Processor, StateError},
@@ -23,7 +25,8 @@ pub struct ScoredPoint {
     /// The detector's assessment.
     #[serde(flatten)]
     pub assessment: Assessment,
-    /// Whether this point is reported as an anomaly (score, direction and warm-up all agree).
+    /// Whether this point is reported as an anomaly: it opens an incident (score, direction and warm-up all agree,
+    /// and no incident of the series is open).
     pub anomaly: bool,
 }
 
@@ -33,14 +36,15 @@ type DetectorFactory = Box<dyn FnMut(&SeriesId) -> AnomalyDetector + Send>;
 /// Per-series anomaly detection for a pipeline.
 pub struct AnomalyProcessor {
     models: KeyedModels<AnomalyDetector, DetectorFactory>,
-    params: DetectorParams,
+    params: Arc<DetectorParams>,
 }
 
 impl AnomalyProcessor {
     /// Detectors with `params`, at most `max_series` series.
     pub fn new(params: DetectorParams, max_series: usize) -> Self {
-        let for_series = params.clone();
-        let factory: DetectorFactory = Box::new(move |_| AnomalyDetector::new(for_series.clone()));
+        let params = Arc::new(params);
+        let for_series = Arc::clone(&params);
+        let factory: DetectorFactory = Box::new(move |_| AnomalyDetector::new(Arc::clone(&for_series)));
         Self { models: KeyedModels::new(max_series, factory), params }
     }
 
@@ -49,19 +53,15 @@ impl AnomalyProcessor {
         self.models.len()
     }
 
-    /// Whether an assessment is reported under the configured threshold and direction.
-    pub fn is_reported(&self, assessment: &Assessment) -> bool {
-        let direction_ok = match self.params.direction {
-            Direction::Both => assessment.deviation != super::Deviation::None,
-            Direction::Up => assessment.deviation == super::Deviation::Up,
-            Direction::Down => assessment.deviation == super::Deviation::Down,
-        };
-        direction_ok && assessment.score >= self.params.score_threshold
+    /// Whether an assessment is reported: it opens an incident.
+    pub fn is_reported(assessment: &Assessment) -> bool {
+        assessment.incident.is_some_and(|incident| incident.status == IncidentStatus::Opened)
     }
 }
 
 /// Magic and version at the head of an anomaly state snapshot; a snapshot of another format or version is refused.
-const SNAPSHOT_HEADER: &[u8; 8] = b"AUGURAD1";
+/// Version 2: incidents and a longer calibration memory (version 1 held neither).
+const SNAPSHOT_HEADER: &[u8; 8] = b"AUGURAD2";
 
 impl Processor for AnomalyProcessor {
     type Input = MetricPoint;
@@ -69,7 +69,7 @@ impl Processor for AnomalyProcessor {
 
     fn process(&mut self, point: MetricPoint, out: &mut Vec<ScoredPoint>) {
         let assessment = self.models.update(&point.series, point.timestamp, point.value);
-        let anomaly = self.is_reported(&assessment);
+        let anomaly = Self::is_reported(&assessment);
         out.push(ScoredPoint {
             series: point.series,
             timestamp: point.timestamp,
@@ -93,7 +93,7 @@ impl Processor for AnomalyProcessor {
             postcard::from_bytes(body).map_err(|e| StateError(format!("corrupt anomaly detector snapshot: {e}")))?;
         let params = &self.params;
         self.models.restore(
-            entries.into_iter().map(|(series, model)| (SeriesId::from(series), model.with_params(params.clone()))),
+            entries.into_iter().map(|(series, model)| (SeriesId::from(series), model.with_params(Arc::clone(params)))),
         );
         Ok(())
     }
@@ -101,8 +101,6 @@ impl Processor for AnomalyProcessor {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
 
     fn points(series: &[&str], steps: std::ops::Range<usize>) -> Vec<MetricPoint> {
@@ -146,9 +144,14 @@ mod tests {
         let mut processor = AnomalyProcessor::new(DetectorParams::default(), 10);
         feed(&mut processor, points(&["a"], 0..300));
         let snapshot = processor.checkpoint().unwrap_or_default();
-        for bad in
-            [&b""[..], b"hello world", &snapshot[..snapshot.len() / 2], &[&b"AUGURAD1"[..], &[0xff; 64]].concat()]
-        {
+        let older_version = [&b"AUGURAD1"[..], &snapshot[SNAPSHOT_HEADER.len()..]].concat();
+        for bad in [
+            &b""[..],
+            b"hello world",
+            &snapshot[..snapshot.len() / 2],
+            &[&SNAPSHOT_HEADER[..], &[0xff; 64]].concat(),
+            &older_version,
+        ] {
             assert!(processor.restore(bad).is_err(), "{} bytes accepted", bad.len());
         }
         let mut truncated_tail = snapshot.clone();

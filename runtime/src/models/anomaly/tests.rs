@@ -1,5 +1,7 @@
 //! Detector behaviour on series with known answers. Time is event time: nothing here sleeps.
 
+use augur_crds::kinds::anomaly_detector::Direction;
+
 use super::*;
 use crate::models::SeriesModel;
 
@@ -110,5 +112,49 @@ fn extreme_values_stay_finite() {
     for (i, value) in [0.0, 1e300, -1e300, 1e-300, 0.0].iter().cycle().take(2000).enumerate() {
         let assessment = detector.update(i as i64 * FIVE_MINUTES, *value);
         assert!((0.0..=1.0).contains(&assessment.score), "{assessment:?}");
+    }
+}
+
+#[test]
+fn a_deepening_drop_is_one_incident_with_its_start_peak_and_end() {
+    let mut seed = 13;
+    let mut values: Vec<f64> = (0..5 * DAY_POINTS).map(|i| daily(i) + 2.0 * noise(&mut seed)).collect();
+    // A drop that deepens after ten points: the per-point score rises again, the incident stays one.
+    let (start, length) = (3 * DAY_POINTS + 40, 30);
+    values[start..start + length].iter_mut().enumerate().for_each(|(i, v)| *v -= if i < 10 { 12.0 } else { 60.0 });
+    let (_, results) = run(&values);
+    let raw_reports = reported(&results).into_iter().filter(|&i| (start..start + length).contains(&i)).count();
+    assert!(raw_reports >= 2, "the raw score rises more than once during the drop: {raw_reports}");
+    let incidents: Vec<(usize, &Incident)> =
+        results.iter().enumerate().filter_map(|(i, a)| a.incident.as_ref().map(|incident| (i, incident))).collect();
+    let opened: Vec<usize> =
+        incidents.iter().filter(|(_, incident)| incident.status == IncidentStatus::Opened).map(|(i, _)| *i).collect();
+    assert_eq!(opened.len(), 1, "one incident, though the raw score rose {raw_reports} times: {opened:?}");
+    assert!((start..start + 3).contains(&opened[0]), "reported at its start: {opened:?}");
+    let closed: Vec<&Incident> =
+        incidents.iter().map(|(_, incident)| *incident).filter(|i| i.status == IncidentStatus::Closed).collect();
+    assert_eq!(closed.len(), 1);
+    let at = |index: usize| index as i64 * FIVE_MINUTES;
+    assert_eq!(closed[0].start, at(opened[0]));
+    assert!(closed[0].end.is_some_and(|end| end >= at(start) && end <= at(start + length + 2)), "{:?}", closed[0]);
+    assert!(closed[0].peak.score >= results[opened[0]].score, "the peak is at least the opening score");
+    assert!((at(start)..at(start + length)).contains(&closed[0].peak.timestamp), "the peak lies in the drop");
+}
+
+#[test]
+fn the_direction_decides_which_deviations_open_incidents() {
+    let mut seed = 17;
+    let mut values: Vec<f64> = (0..4 * DAY_POINTS).map(|i| daily(i) + 2.0 * noise(&mut seed)).collect();
+    let spike = 3 * DAY_POINTS + 100;
+    values[spike] += 80.0;
+    for (direction, expected) in [(Direction::Up, 1), (Direction::Down, 0), (Direction::Both, 1)] {
+        let mut detector = AnomalyDetector::new(DetectorParams { direction, ..DetectorParams::default() });
+        let opened = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| detector.update(i as i64 * FIVE_MINUTES, v))
+            .filter(|a| a.incident.is_some_and(|i| i.status == IncidentStatus::Opened))
+            .count();
+        assert_eq!(opened, expected, "{direction:?}");
     }
 }

@@ -20,6 +20,8 @@ fn anomalies(active: i32, series: &[&str]) -> PodReport {
             series: (*s).to_owned(),
             pod: None,
             active: true,
+            start: None,
+            end: None,
             time: time(NOW),
             value: 9.0,
             expected: 1.0,
