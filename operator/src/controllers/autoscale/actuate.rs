@@ -36,9 +36,11 @@ impl ActuateError {
         matches!(&self.error, kube::Error::Api(status) if status.code == 422 || status.code == 403)
     }
 
-    /// Whether the object is gone.
-    pub fn is_not_found(&self) -> bool {
-        matches!(&self.error, kube::Error::Api(status) if status.is_not_found())
+    /// Whether the object is gone, or going with its namespace: a namespace being deleted refuses every write
+    /// (403, "is being terminated"), and everything in it goes anyway, so there is nothing left to put back.
+    pub fn is_gone(&self) -> bool {
+        matches!(&self.error, kube::Error::Api(status)
+            if status.is_not_found() || (status.code == 403 && status.message.contains("is being terminated")))
     }
 }
 

@@ -264,7 +264,7 @@ async fn enforce(
                     }
                     match actuate::resize_pod(client, &namespace, &pod.name, &changes).await {
                         Ok(()) => resized += 1,
-                        Err(error) if error.is_not_found() => {}
+                        Err(error) if error.is_gone() => {}
                         Err(error) if error.is_refused() => {
                             refused.get_or_insert(Held { reason: RESIZE_REFUSED.into(), message: error.to_string() });
                         }
@@ -351,7 +351,7 @@ fn describe(requests: &BTreeMap<String, Requests>) -> String {
 
 async fn restore_hpa(client: &kube::Client, namespace: &str, original: &HpaOriginal) -> Result<(), AutoscaleError> {
     match actuate::set_hpa_floor(client, namespace, &original.name, original.min_replicas).await {
-        Err(error) if error.is_not_found() => Ok(()),
+        Err(error) if error.is_gone() => Ok(()),
         other => Ok(other?),
     }
 }
@@ -367,7 +367,7 @@ async fn restore(context: &Context, policy: &AutoScalePolicy, originals: &Origin
         restored.push(format!("minReplicas {} of HPA {}", hpa.min_replicas, hpa.name));
     }
     let ignore_missing = |result: Result<(), ActuateError>| match result {
-        Err(error) if error.is_not_found() => Ok(()),
+        Err(error) if error.is_gone() => Ok(()),
         other => other,
     };
     if let Some(replicas) = originals.replicas {
@@ -402,7 +402,7 @@ async fn restore(context: &Context, policy: &AutoScalePolicy, originals: &Origin
                     continue;
                 }
                 match actuate::resize_pod(client, &namespace, &pod.name, &back).await {
-                    Err(error) if error.is_refused() || error.is_not_found() => {
+                    Err(error) if error.is_refused() || error.is_gone() => {
                         tracing::warn!(pod = %pod.name, error = %error, "cannot resize the pod back; it keeps its size until replaced");
                     }
                     other => other?,

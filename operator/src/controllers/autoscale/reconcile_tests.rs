@@ -250,6 +250,34 @@ async fn deleting_the_policy_restores_the_recorded_min_replicas_then_removes_the
 }
 
 #[tokio::test]
+async fn a_policy_in_a_namespace_being_deleted_lets_go_of_its_finalizer() {
+    // The namespace refuses every write while it is deleted, and takes the HPA with it: nothing is left to restore,
+    // and holding the finalizer would keep the namespace Terminating forever.
+    let recorded = json!({"hpa": {"name": "checkout", "minReplicas": 2}}).to_string();
+    let deleting = policy(|p| {
+        p["metadata"]["annotations"] = json!({originals::ANNOTATION: recorded});
+        p["metadata"]["deletionTimestamp"] = at(-5).into();
+    });
+    let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let server = tokio::spawn(async move {
+        let (request, send) = handle.next_request().await.unwrap_or_else(|| panic!("no request"));
+        assert_eq!(request.uri().path(), HPA);
+        let refusal = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden",
+            "code": 403, "message": "horizontalpodautoscalers.autoscaling \"checkout\" is forbidden: unable to create \
+            new content in namespace shop because it is being terminated"});
+        let body = Body::from(serde_json::to_vec(&refusal).unwrap_or_default());
+        send.send_response(Response::builder().status(403).body(body).unwrap_or_else(|e| panic!("{e}")));
+        let (request, send) = handle.next_request().await.unwrap_or_else(|| panic!("no finalizer removal"));
+        assert_eq!((request.method().as_str(), request.uri().path()), ("PATCH", POLICY));
+        let body = Body::from(serde_json::to_vec(&policy_json(|_| {})).unwrap_or_default());
+        send.send_response(Response::builder().body(body).unwrap_or_else(|e| panic!("{e}")));
+    });
+    let outcome = reconcile(deleting, &context(Client::new(service, "default"))).await;
+    server.await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outcome.unwrap_or_else(|e| panic!("{e}")), Action::await_change());
+}
+
+#[tokio::test]
 async fn a_failed_restore_keeps_the_finalizer() {
     let recorded = json!({"hpa": {"name": "checkout", "minReplicas": 2}}).to_string();
     let deleting = policy(|p| {
