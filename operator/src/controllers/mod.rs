@@ -5,5 +5,4 @@
 
 pub mod autoscale;
 pub mod backoff;
-pub mod conditions;
 pub mod pipeline;

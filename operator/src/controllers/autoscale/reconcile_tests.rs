@@ -222,13 +222,18 @@ async fn recommend_writes_status_only() {
     assert_eq!(condition(status, "Ready")["reason"], "Recommending");
 }
 
-#[tokio::test]
-async fn deleting_the_policy_restores_the_recorded_min_replicas_then_removes_the_finalizer() {
-    let recorded = json!({"hpa": {"name": "checkout", "minReplicas": 2}}).to_string();
-    let deleting = policy(|p| {
+/// A policy being deleted that recorded the HPA's own floor `min_replicas` before it changed it.
+fn deleting_with_recorded_hpa_floor(min_replicas: i32) -> Arc<AutoScalePolicy> {
+    let recorded = json!({"hpa": {"name": "checkout", "minReplicas": min_replicas}}).to_string();
+    policy(|p| {
         p["metadata"]["annotations"] = json!({originals::ANNOTATION: recorded});
         p["metadata"]["deletionTimestamp"] = at(-5).into();
-    });
+    })
+}
+
+#[tokio::test]
+async fn deleting_the_policy_restores_the_recorded_min_replicas_then_removes_the_finalizer() {
+    let deleting = deleting_with_recorded_hpa_floor(2);
     let script = vec![
         apply(HPA, SCALER_MANAGER, hpa(2)),
         Expect {
@@ -253,11 +258,7 @@ async fn deleting_the_policy_restores_the_recorded_min_replicas_then_removes_the
 async fn a_policy_in_a_namespace_being_deleted_lets_go_of_its_finalizer() {
     // The namespace refuses every write while it is deleted, and takes the HPA with it: nothing is left to restore,
     // and holding the finalizer would keep the namespace Terminating forever.
-    let recorded = json!({"hpa": {"name": "checkout", "minReplicas": 2}}).to_string();
-    let deleting = policy(|p| {
-        p["metadata"]["annotations"] = json!({originals::ANNOTATION: recorded});
-        p["metadata"]["deletionTimestamp"] = at(-5).into();
-    });
+    let deleting = deleting_with_recorded_hpa_floor(2);
     let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let server = tokio::spawn(async move {
         let (request, send) = handle.next_request().await.unwrap_or_else(|| panic!("no request"));
@@ -279,11 +280,7 @@ async fn a_policy_in_a_namespace_being_deleted_lets_go_of_its_finalizer() {
 
 #[tokio::test]
 async fn a_failed_restore_keeps_the_finalizer() {
-    let recorded = json!({"hpa": {"name": "checkout", "minReplicas": 2}}).to_string();
-    let deleting = policy(|p| {
-        p["metadata"]["annotations"] = json!({originals::ANNOTATION: recorded});
-        p["metadata"]["deletionTimestamp"] = at(-5).into();
-    });
+    let deleting = deleting_with_recorded_hpa_floor(2);
     let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let server = tokio::spawn(async move {
         let (request, send) = handle.next_request().await.unwrap_or_else(|| panic!("no request"));

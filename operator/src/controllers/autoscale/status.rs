@@ -9,7 +9,6 @@
 //!   when the floor is released to the HPA's own), with `observedGeneration`, transition times kept unless the
 //!   status flips. Times only move when values do, so an unchanged status is an unchanged object.
 
-use crate::controllers::conditions::condition;
 use augur_autoscale::ContainerDecision;
 use augur_crds::{
     AutoScalePolicy,
@@ -94,7 +93,7 @@ pub fn build(
     let previous = policy.status.clone().unwrap_or_default();
     let generation = policy.metadata.generation;
     let condition = |type_: &str, status: bool, reason: &str, message: String| {
-        condition(&previous.observed, type_, status, reason, message, generation, now)
+        previous.observed.next(type_, status, reason, message, generation, now)
     };
     let recommendation = plan.map(|plan| {
         let floor = plan.replicas.as_ref().map(|r| r.decision.floor);

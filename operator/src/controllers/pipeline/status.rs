@@ -7,7 +7,6 @@
 //! not yet all updated and available), `Ready` once every wanted pod is, and `Degraded` when the rollout is stuck or a
 //! runtime pod reports a problem (a sink that cannot deliver, a topic it may not create).
 
-use crate::controllers::conditions::condition;
 use augur_crds::common::{ObservedConditions, RuntimePod, condition_type, reason};
 use k8s_openapi::{api::apps::v1::Deployment, apimachinery::pkg::apis::meta::v1::Time};
 use serde::Serialize;
@@ -65,7 +64,7 @@ pub fn from_applied(
             || (c.type_ == "ReplicaFailure" && c.status == "True")
     });
     let condition = |type_: &str, status: bool, reason: &str, message: String| {
-        condition(previous, type_, status, reason, message, generation, &now)
+        previous.next(type_, status, reason, message, generation, &now)
     };
     let conditions = if validated.settings.paused {
         vec![
@@ -126,9 +125,8 @@ pub fn invalid(
     now: Time,
 ) -> ObservedConditions {
     let conditions = vec![
-        condition(previous, condition_type::READY, false, reason::INVALID_SPEC, message, generation, &now),
-        condition(
-            previous,
+        previous.next(condition_type::READY, false, reason::INVALID_SPEC, message, generation, &now),
+        previous.next(
             condition_type::PROGRESSING,
             false,
             reason::INVALID_SPEC,
