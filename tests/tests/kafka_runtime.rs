@@ -152,7 +152,14 @@ async fn metric_events_in_anomaly_events_and_dead_letters_out() {
     let event = anomalies.records.iter().find(|a| a["timestamp"] == spike).cloned().unwrap_or_default();
     assert_eq!((event["resource"].as_str(), event["anomaly"].as_bool()), (Some("test/svc"), Some(true)));
     assert!(event["score"].as_f64().unwrap_or_default() >= 0.5 && event["value"] == 1000.0, "{event}");
-    assert!(anomalies.records.iter().all(|a| a["anomaly"] == true), "only anomalies are published");
+    // An incident is published when it opens (the report) and when it closes (with its end), nothing in between.
+    let closing = |a: &serde_json::Value| a["anomaly"] == false && a["incident"]["status"] == "closed";
+    assert!(anomalies.records.iter().all(|a| a["anomaly"] == true || closing(a)), "only incidents are published");
+    anomalies
+        .wait_for("the spike's incident to close", WAIT, |r| {
+            r.records.iter().any(|a| closing(a) && a["series"] == "svc-b" && a["incident"]["end"] == spike)
+        })
+        .await;
     let reasons: Vec<&str> = dead_letters.records.iter().filter_map(|d| d["reason"].as_str()).collect();
     assert!(reasons.iter().any(|r| r.contains("not a metric event")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("yesterday")), "{reasons:?}");
