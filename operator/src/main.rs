@@ -6,7 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = augur_operator::cli::Cli::parse();
-    match augur_operator::cli::run(cli, &mut std::io::stdout().lock()) {
+    match augur_operator::cli::run(cli, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`augur ... | head`) is the reader's choice, not a failure.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,

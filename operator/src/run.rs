@@ -29,6 +29,8 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,kube=warn".into()),
         )
+        // Standard error, as logs go; standard output is the command's (and is never held locked while it runs).
+        .with_writer(std::io::stderr)
         .init();
     let client =
         Client::try_default().await.context("cannot reach the Kubernetes API (no kubeconfig or in-cluster config)")?;

@@ -47,6 +47,20 @@ impl RunningPod {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+
+    /// Sends SIGTERM, as the kubelet does when it stops a pod, and waits up to `grace` for the process to exit;
+    /// returns its exit status, or `None` if it was still running (it is then killed, as after a grace period).
+    pub async fn terminate(&mut self, grace: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = std::time::Instant::now() + grace;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        None
+    }
 }
 
 impl Drop for RunningPod {

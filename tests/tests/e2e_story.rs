@@ -362,12 +362,27 @@ async fn the_story_runs_end_to_end_as_users_run_it() {
     for pod in pods.iter_mut().chain(operator_pods.iter_mut()) {
         assert!(pod.is_running(), "{} exited:\n{}", pod.name, pod.tail(40));
     }
+    // SIGTERM stops every process cleanly within a pod's grace period, as a rolling update needs.
+    for pod in pods.iter_mut().chain(operator_pods.iter_mut()) {
+        let status = pod.terminate(Duration::from_secs(30)).await;
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "{} did not stop cleanly on SIGTERM ({status:?}):\n{}",
+            pod.name,
+            pod.tail(40)
+        );
+    }
     drop(pods);
     drop(operator_pods);
     namespace.delete().await;
     release.uninstall_cluster_scoped(&client).await;
     system.delete().await;
-    let _ = std::fs::remove_dir_all(&root);
+    // The pods' logs stay for a person to read when asked for.
+    if std::env::var_os("AUGUR_E2E_KEEP_LOGS").is_some() {
+        println!("pod logs kept in {}", root.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }
 
 /// Prints the pods' logs if the test fails before it is dropped normally.

@@ -39,7 +39,7 @@ pub fn run(path: &Path, http_address: SocketAddr, client_id: String, status_inte
         )
         .with_ansi(false)
         .with_target(false)
-        // Standard error: the command line holds standard output's lock while a command runs.
+        // Standard error, as logs go: standard output is the command's (`augur render`, `augur try`).
         .with_writer(std::io::stderr)
         .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
