@@ -264,7 +264,7 @@ const REASONS: [BlockReason; 12] = [
 
 fn policy(mode: Mode) -> (Value, AutoScalePolicy) {
     let mut manifest = manifest("autoscale-policy.yaml");
-    manifest["spec"]["mode"] = serde_json::to_value(&mode).unwrap_or_default();
+    manifest["spec"]["mode"] = serde_json::to_value(mode).unwrap_or_default();
     match AugurResource::from_value(manifest.clone()) {
         Ok(AugurResource::AutoScalePolicy(policy)) => (manifest, policy),
         other => panic!("{other:?}"),

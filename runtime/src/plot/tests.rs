@@ -32,7 +32,10 @@ fn draws_a_panel_per_series_with_band_line_and_marks() {
 /// The numbers labelling the vertical axis (the texts just left of the panels), top to bottom.
 fn y_labels(svg: &str) -> Vec<f64> {
     let axis = format!(r#"<text x="{}" "#, LEFT - 6.0);
-    svg.split(axis.as_str()).skip(1).filter_map(|rest| rest.split('>').nth(1)?.split('<').next()?.parse().ok()).collect()
+    svg.split(axis.as_str())
+        .skip(1)
+        .filter_map(|rest| rest.split('>').nth(1)?.split('<').next()?.parse().ok())
+        .collect()
 }
 
 #[test]
