@@ -84,3 +84,41 @@ impl ConsumerContext for RebalanceLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::statistics::{Partition, Topic};
+
+    use super::*;
+
+    fn partition(partition: i32, desired: bool, (ls, hi): (i64, i64), (app, committed): (i64, i64)) -> Partition {
+        Partition {
+            partition,
+            desired,
+            ls_offset: ls,
+            hi_offset: hi,
+            app_offset: app,
+            committed_offset: committed,
+            ..Partition::default()
+        }
+    }
+
+    #[test]
+    fn lag_is_what_waits_in_the_partitions_read_here() {
+        let mut topic = Topic::default();
+        let partitions = [
+            // 100 records after the last one handed to the runtime (not the committed offset, which lags behind).
+            partition(0, true, (1000, 1000), (900, 800)),
+            // Nothing handed over yet: from the committed offset; no last stable offset known: to the high watermark.
+            partition(1, true, (-1, 500), (-1, 450)),
+            // Not read here, librdkafka's internal partition, and offsets not known yet: nothing.
+            partition(2, false, (1000, 1000), (0, 0)),
+            partition(-1, true, (10, 10), (0, 0)),
+            partition(3, true, (100, 100), (-1, -1)),
+        ];
+        topic.partitions = partitions.into_iter().map(|p| (p.partition, p)).collect();
+        let mut statistics = Statistics::default();
+        statistics.topics.insert("metrics".into(), topic);
+        assert_eq!(waiting(&statistics), 150);
+    }
+}
