@@ -6,6 +6,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = augur_operator::cli::Cli::parse();
+    // The handle, not a lock held for the whole run: `run` logs to stdout from every runtime thread, and a lock held
+    // here (on the thread that blocks on the runtime) would stop each of them at its first log line.
     match augur_operator::cli::run(cli, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`augur ... | head`) is the reader's choice, not a failure.

@@ -70,6 +70,8 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         }
         tokio::spawn(keep_leadership(lock));
     }
+    // Leading from here until the process exits (a replica that loses the Lease exits).
+    health.metrics.set_leader(true);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let signal = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;

@@ -1,8 +1,9 @@
 //! The runtime's Prometheus metrics, named `augur_<subsystem>_<name>_<unit>`, the same for `augur run` (served on
 //! `/metrics`) and `augur try`. A runtime process runs one resource, so the metrics carry no per-resource labels
 //! (the pod's labels say which resource) and no per-series labels (series are unbounded): label sets stay bounded
-//! whatever the data. The one exception is bounded by construction: `augur_logs_template_lines` has a series for
-//! each of the most frequent templates only.
+//! whatever the data. The exceptions are bounded by construction: `augur_logs_template_lines` has a series for
+//! each of the most frequent templates only, and `augur_forecast_{actual,predicted,mase}` for the series
+//! AutoScalePolicies reference only (at most 32).
 
 use std::sync::Mutex;
 
@@ -11,7 +12,10 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::{models::logs::LogMetrics, pipeline::RunReport};
+use crate::{
+    models::{forecast::ForecastMetrics, logs::LogMetrics},
+    pipeline::RunReport,
+};
 
 /// Counters and gauges of one runtime process.
 pub struct RuntimeMetrics {
@@ -21,8 +25,14 @@ pub struct RuntimeMetrics {
     results: Counter,
     checkpoints: Counter,
     last_checkpoint: Gauge<f64, std::sync::atomic::AtomicU64>,
+    /// Records waiting in the source (Kafka: summed over the partitions read here).
+    pub lag: Gauge,
     /// Points reported as anomalies.
     pub anomalies: Counter,
+    /// Series whose latest point is in an open incident.
+    pub active_anomalies: Gauge,
+    /// Actual, forecast and accuracy of the series policies use.
+    pub forecasts: ForecastMetrics,
     /// Forecast steps closed (one per series per step).
     pub forecast_steps: Counter,
     /// Results written to the Kafka result topic.
@@ -64,19 +74,25 @@ impl RuntimeMetrics {
             "When the last checkpoint was stored (Unix seconds)",
             last_checkpoint.clone(),
         );
-        let anomalies = Counter::default();
-        registry.sub_registry_with_prefix("augur_anomaly").register(
-            "anomalies",
-            "Points reported as anomalies",
-            anomalies.clone(),
+        let lag = Gauge::default();
+        runtime.register(
+            "lag_records",
+            "Records waiting in the source (Kafka: summed over the partitions read here)",
+            lag.clone(),
+        );
+        let (anomalies, active_anomalies) = (Counter::default(), Gauge::default());
+        let anomaly = registry.sub_registry_with_prefix("augur_anomaly");
+        anomaly.register("anomalies", "Points reported as anomalies", anomalies.clone());
+        anomaly.register(
+            "active_series",
+            "Series whose latest point is in an open incident (scale-down freezes while above zero)",
+            active_anomalies.clone(),
         );
         let logs = LogMetrics::register(registry.sub_registry_with_prefix("augur_logs"));
         let forecast_steps = Counter::default();
-        registry.sub_registry_with_prefix("augur_forecast").register(
-            "steps",
-            "Forecast steps closed, one per series per step",
-            forecast_steps.clone(),
-        );
+        let forecast = registry.sub_registry_with_prefix("augur_forecast");
+        forecast.register("steps", "Forecast steps closed, one per series per step", forecast_steps.clone());
+        let forecasts = ForecastMetrics::register(forecast);
         Self {
             registry,
             records,
@@ -84,7 +100,10 @@ impl RuntimeMetrics {
             results,
             checkpoints,
             last_checkpoint,
+            lag,
             anomalies,
+            active_anomalies,
+            forecasts,
             forecast_steps,
             published,
             logs,

@@ -7,6 +7,10 @@
 //! ServiceAccount a token from the TokenRequest API and hands it over as a kubeconfig, and starts the container's
 //! args with the project's binary. The process sees the paths under its pod directory: arguments naming a mount path
 //! are rewritten, and the runtime finds its Secrets through `AUGUR_SECRETS_ROOT`.
+//!
+//! Each process stands for one of the Pod objects the ReplicaSet controller made (it runs under that pod's name),
+//! and, as a kubelet does from the readiness probe, the pod's `Ready` condition follows the process's `/readyz`: so
+//! the Deployment becomes available, and the operator's conditions and Argo CD's health see what a cluster shows.
 
 use std::{
     collections::BTreeMap,
@@ -18,9 +22,14 @@ use std::{
 
 use k8s_openapi::api::{
     apps::v1::Deployment,
-    core::v1::{ConfigMap, Container, PodSpec, Secret},
+    core::v1::{ConfigMap, Container, Pod, PodSpec, Secret},
 };
-use kube::{Api, Client};
+use kube::{
+    Api, Client,
+    api::{ListParams, Patch, PatchParams},
+};
+use serde_json::json;
+use tokio::{io::AsyncReadExt, io::AsyncWriteExt, net::TcpStream, task::JoinHandle};
 
 use crate::cluster::{kubeconfig_for, service_account_token};
 
@@ -33,6 +42,7 @@ pub struct RunningPod {
     /// Its standard error and output.
     pub log: PathBuf,
     child: Child,
+    readiness: Option<JoinHandle<()>>,
 }
 
 impl RunningPod {
@@ -65,6 +75,9 @@ impl RunningPod {
 
 impl Drop for RunningPod {
     fn drop(&mut self) {
+        if let Some(readiness) = self.readiness.take() {
+            readiness.abort();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -88,17 +101,52 @@ fn free_port() -> u16 {
 }
 
 impl PodRunner<'_> {
-    /// Starts every replica of Deployment `namespace/name`.
+    /// Starts every replica of Deployment `namespace/name`, one process per Pod object of it, each reporting its
+    /// readiness on its pod.
     pub async fn start(&self, namespace: &str, name: &str) -> Vec<RunningPod> {
         let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), namespace);
         let deployment = deployments.get(name).await.unwrap_or_else(|e| panic!("Deployment {namespace}/{name}: {e}"));
         let spec = deployment.spec.unwrap_or_default();
         let pod = spec.template.spec.unwrap_or_default();
+        let names = self.pods_of(namespace, name, &spec.selector.match_labels.unwrap_or_default(), spec.replicas).await;
         let mut pods = Vec::new();
-        for replica in 0..spec.replicas.unwrap_or(1) {
-            pods.push(self.start_pod(namespace, &format!("{name}-e2e-{replica}"), &pod).await);
+        for pod_name in names {
+            let mut running = self.start_pod(namespace, &pod_name, &pod).await;
+            let (pods_api, address) = (Api::namespaced(self.client.clone(), namespace), running.http_address.clone());
+            running.readiness = Some(tokio::spawn(report_readiness(pods_api, pod_name, address)));
+            pods.push(running);
         }
         pods
+    }
+
+    /// The names of the `replicas` Pod objects the ReplicaSet controller made for Deployment `name`, once it has.
+    async fn pods_of(
+        &self,
+        namespace: &str,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+        replicas: Option<i32>,
+    ) -> Vec<String> {
+        let wanted = usize::try_from(replicas.unwrap_or(1)).unwrap_or(1);
+        let selector = labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let listed = pods.list(&ListParams::default().labels(&selector)).await;
+            let mut names: Vec<String> = listed
+                .into_iter()
+                .flat_map(|list| list.items)
+                .filter(|p| p.metadata.deletion_timestamp.is_none())
+                .filter_map(|p| p.metadata.name)
+                .collect();
+            if names.len() >= wanted {
+                names.sort();
+                names.truncate(wanted);
+                return names;
+            }
+            assert!(std::time::Instant::now() < deadline, "the pods of Deployment {namespace}/{name} were not created");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 
     async fn start_pod(&self, namespace: &str, pod_name: &str, pod: &PodSpec) -> RunningPod {
@@ -139,7 +187,7 @@ impl PodRunner<'_> {
             .stderr(Stdio::from(errors))
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.binary.display()));
-        RunningPod { name: pod_name.to_owned(), http_address, log, child }
+        RunningPod { name: pod_name.to_owned(), http_address, log, child, readiness: None }
     }
 
     /// Writes the ConfigMap and Secret volumes the container mounts; returns (mount path, local path) pairs.
@@ -199,5 +247,41 @@ impl PodRunner<'_> {
             environment.push((variable.name.clone(), value));
         }
         environment
+    }
+}
+
+/// Whether the process at `address` answers `/readyz` with 200.
+async fn ready(address: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect(address).await else { return false };
+    let request = format!("GET /readyz HTTP/1.0\r\nHost: {address}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut head = [0u8; 16];
+    let read = stream.read(&mut head).await.unwrap_or(0);
+    head[..read].starts_with(b"HTTP/1.1 200") || head[..read].starts_with(b"HTTP/1.0 200")
+}
+
+/// Keeps pod `name`'s phase and `Ready` condition in step with its process's `/readyz`, checked every 500 ms, as a
+/// kubelet does with a readiness probe; runs until aborted.
+async fn report_readiness(pods: Api<Pod>, name: String, address: String) {
+    let mut reported = None;
+    loop {
+        let now = ready(&address).await;
+        if reported != Some(now) {
+            let status = if now { "True" } else { "False" };
+            let time = k8s_openapi::jiff::Timestamp::now().to_string();
+            let condition =
+                |type_: &str, status: &str| json!({"type": type_, "status": status, "lastTransitionTime": time});
+            let patch = json!({"status": {
+                "phase": "Running",
+                "conditions": [condition("PodScheduled", "True"), condition("Ready", status), condition("ContainersReady", status)],
+            }});
+            let params = PatchParams::default();
+            if pods.patch_status(&name, &params, &Patch::Merge(&patch)).await.is_ok() {
+                reported = Some(now);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }

@@ -1,10 +1,11 @@
 //! Support for the workspace-level tests: the manifests under `examples/`, the real Kafka-compatible broker and
 //! Prometheus of the integration tests, and for the end-to-end tests a real cluster ([`cluster`]), the Helm chart as
 //! a user installs it ([`chart`]), the project's binaries ([`binaries`]) and a stand-in kubelet that runs pods as
-//! processes ([`kubelet`]).
+//! processes ([`kubelet`]); and the chart's Argo CD health checks run as Argo CD runs them ([`argocd`]).
 //!
 //! Validation itself lives in `augur_crds::validation`, shared with the `augur` CLI.
 
+pub mod argocd;
 pub mod binaries;
 pub mod chart;
 pub mod cluster;

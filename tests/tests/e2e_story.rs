@@ -5,8 +5,13 @@
 //!
 //! What is checked: the forecast appears in the Forecaster's status; the AutoScalePolicy raises the HPA's
 //! `minReplicas` and the controller manager's HPA controller scales the Deployment; template events reach the
-//! LogClusterer's topic; a planted CPU spike shows in the AnomalyDetector's status; no runtime reports a problem; and
-//! deleting the policy restores the HPA. The figures (how long each step took) are printed.
+//! LogClusterer's topic; a planted CPU spike shows in the AnomalyDetector's status; no runtime reports a problem, and
+//! once their pods are ready the resources are Ready; deleting the policy restores the HPA. The figures (how long each
+//! step took) are printed.
+//!
+//! Along the way the chart's Argo CD health checks run on the live objects ([`augur_tests::argocd::Captures`]): each
+//! kind as it is first applied, while it starts, once it works, paused, and with a spec the operator refuses. With
+//! `AUGUR_E2E_CAPTURE=<dir>` the objects are also written there, as the fixtures of `tests/fixtures/argocd/`.
 //!
 //! Two departures from the files, both because of where the test runs: the Secret names the test's broker, and the
 //! CPU detector reads its series from a Kafka topic instead of the cluster's Prometheus (the test's control plane has
@@ -19,6 +24,7 @@ use std::{
 };
 
 use augur_tests::{
+    argocd::Captures,
     binaries::binary,
     chart::Release,
     cluster::{self, TempNamespace, unique},
@@ -188,6 +194,12 @@ fn condition<'a>(object: &'a DynamicObject, type_: &str) -> Option<&'a Value> {
     object.data["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == type_)
 }
 
+/// The object as JSON with its kind, as Argo CD sees it.
+async fn live(api: &Api<DynamicObject>, name: &str) -> Value {
+    let object = api.get(name).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    serde_json::to_value(&object).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Starts the runtime pods of the Deployment `name` once the operator has made it.
 async fn start_runtime(runner: &PodRunner<'_>, client: &Client, namespace: &str, name: &str) -> Vec<RunningPod> {
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
@@ -235,11 +247,17 @@ async fn the_story_runs_end_to_end_as_users_run_it() {
         create_topic(&bootstrap, &format!("{topic}-{suffix}"), 2).await;
     }
     let applied = Instant::now();
+    let mut captures = Captures::from_env();
     for object in story(&ns, &bootstrap, &suffix) {
         let (api, name) = api(&client, &ns, &object);
-        api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&object))
+        let created = api
+            .patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&object))
             .await
             .unwrap_or_else(|e| panic!("kubectl apply {} {name}: {e}", object["kind"]));
+        if object["apiVersion"].as_str().is_some_and(|v| v.starts_with(augur_crds::GROUP)) {
+            let seen = captures.capture("applied", &serde_json::to_value(&created).unwrap_or_default());
+            assert_eq!(seen.status, "Progressing", "{name} as just applied: {seen:?}");
+        }
     }
 
     // The runtimes, as their pods would run them.
@@ -258,23 +276,53 @@ async fn the_story_runs_end_to_end_as_users_run_it() {
     };
     let guard = scopeguard(&pods, &operator_pods, show);
 
-    let kafka = producer(&bootstrap);
-    produce(&kafka, &format!("payments-metrics-{suffix}"), &request_history()).await;
+    // Before any data: the runtimes start, and the policy waits for a forecast. Neither is a fault.
+    let forecasters = augur(&client, &ns, "Forecaster");
     let detectors = augur(&client, &ns, "AnomalyDetector");
     let clusterers = augur(&client, &ns, "LogClusterer");
+    let policies = augur(&client, &ns, "AutoScalePolicy");
+    let starting = captures.capture("starting", &live(&forecasters, "payments-requests").await);
+    assert_ne!(starting.status, "Degraded", "{starting:?}");
+    let waiting = eventually("the policy to report what it waits for", || async {
+        let policy = live(&policies, "payments").await;
+        policy["status"]["blocked"]["reason"].is_string().then_some(policy)
+    })
+    .await;
+    let waiting = captures.capture("waiting-for-forecast", &waiting);
+    assert_ne!(waiting.status, "Degraded", "{waiting:?}");
+
+    let kafka = producer(&bootstrap);
+    produce(&kafka, &format!("payments-metrics-{suffix}"), &request_history()).await;
     reading(&detectors, "payments-cpu").await;
-    produce(&kafka, &format!("payments-cpu-{suffix}"), &cpu_with_spike()).await;
+    let empty = captures.capture("no-data-yet", &live(&detectors, "payments-cpu").await);
+    assert_ne!(empty.status, "Degraded", "{empty:?}");
+    // The CPU series in two parts: after the first, shorter than the detector's warm-up, it reports how long it
+    // still needs, and Argo CD shows it warming up with that ETA.
+    let cpu = cpu_with_spike();
+    produce(&kafka, &format!("payments-cpu-{suffix}"), &cpu[..100]).await;
+    let warming = eventually("the AnomalyDetector to report its warm-up with an ETA", || async {
+        let object = live(&detectors, "payments-cpu").await;
+        let conditions = object["status"]["conditions"].as_array()?.clone();
+        let of = |type_: &str| conditions.iter().find(|c| c["type"] == type_).cloned();
+        let ready = of("Ready")?["status"] == "True";
+        let eta = of("ModelReady")?["message"].as_str().is_some_and(|m| m.contains("left"));
+        (ready && eta).then_some(object)
+    })
+    .await;
+    let seen = captures.capture("warming-up", &warming);
+    assert!(seen.status == "Progressing" && seen.message.starts_with("warming up"), "{seen:?}");
+    produce(&kafka, &format!("payments-cpu-{suffix}"), &cpu[100..]).await;
     reading(&clusterers, "payments-logs").await;
     produce(&kafka, &format!("payments-logs-{suffix}"), &log_records()).await;
 
     // 1. The forecast reaches the Forecaster's status.
-    let forecasters = augur(&client, &ns, "Forecaster");
     let forecast = eventually("the forecast in the Forecaster's status", || async {
         let object = forecasters.get_status("payments-requests").await.ok()?;
         object.data["status"]["forecasts"].as_array()?.iter().find(|f| f["series"] == SERIES).cloned()
     })
     .await;
     let forecast_after = applied.elapsed();
+    captures.capture("forecast-published", &live(&forecasters, "payments-requests").await);
 
     // 2. The policy raises the HPA's floor; the controller manager scales the Deployment to it.
     let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(client.clone(), &ns);
@@ -284,6 +332,14 @@ async fn the_story_runs_end_to_end_as_users_run_it() {
     })
     .await;
     let floor_after = applied.elapsed();
+    // The status is written just after the HPA: wait for it to say so.
+    let policy = eventually("the policy's status to report the floor applied", || async {
+        let policy = live(&policies, "payments").await;
+        (policy["status"]["applied"]["minReplicas"] == floor).then_some(policy)
+    })
+    .await;
+    let enforcing = captures.capture("floor-raised", &policy);
+    assert_eq!(enforcing.status, "Healthy", "the policy enforces a floor: {enforcing:?}");
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
     let scaled = eventually("the HPA controller to scale the Deployment to the floor", || async {
         let deployment = deployments.get("payments").await.ok()?;
@@ -310,11 +366,16 @@ async fn the_story_runs_end_to_end_as_users_run_it() {
     })
     .await;
 
-    // 5. No runtime reports a problem, and the LogClusterer's status shows its templates.
+    // 5. No runtime reports a problem; their pods are ready, so the resources are Ready and no longer rolling out,
+    // and Argo CD shows them Healthy, or Progressing while their models still warm up.
     for (api, name) in
         [(&forecasters, "payments-requests"), (&detectors, "payments-cpu"), (&clusterers, "payments-logs")]
     {
-        let object = api.get_status(name).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let object = eventually(&format!("{name} to be Ready"), || async {
+            let object = api.get_status(name).await.ok()?;
+            (condition(&object, "Ready")?["status"] == "True").then_some(object)
+        })
+        .await;
         let problems: Vec<&Value> = object.data["status"]["pods"]
             .as_array()
             .into_iter()
@@ -322,20 +383,60 @@ async fn the_story_runs_end_to_end_as_users_run_it() {
             .flat_map(|p| p["problems"].as_array().into_iter().flatten())
             .collect();
         assert!(problems.is_empty(), "{name}: {problems:?}");
-        // No kubelet: the pods are never available, so the rollout stays under way.
-        eventually(&format!("{name}: Progressing=True"), || async {
+        // The pods report ready, so the rollout completes (the Deployment's status follows a little later).
+        let object = eventually(&format!("{name}: Progressing=False, the rollout complete"), || async {
             let object = api.get_status(name).await.ok()?;
-            (condition(&object, "Progressing").map(|c| c["status"].clone()) == Some(json!("True"))).then_some(())
+            (condition(&object, "Progressing")?["status"] == "False").then_some(object)
         })
         .await;
+        let seen = captures.capture("running", &live(api, name).await);
+        let warming = condition(&object, "ModelReady").is_some_and(|c| c["status"] == "False");
+        match warming {
+            true => assert!(seen.status == "Progressing" && seen.message.starts_with("warming up"), "{name}: {seen:?}"),
+            false => assert_eq!(seen.status, "Healthy", "{name}: {seen:?}"),
+        }
     }
     let logs = clusterers.get_status("payments-logs").await.unwrap_or_else(|e| panic!("{e}"));
     assert!(logs.data["status"]["templates"].as_i64().is_some_and(|n| n >= 4), "{}", logs.data["status"]);
 
-    // 6. Deleting the policy restores the HPA.
-    let policies = augur(&client, &ns, "AutoScalePolicy");
+    // 6. Paused, a resource is Suspended; with a spec the operator refuses, Degraded.
+    let pause = json!({"apiVersion": "augur.dev/v1alpha1", "kind": "LogClusterer", "spec": {"paused": true}});
+    clusterers
+        .patch("payments-logs", &PatchParams::apply("e2e-pause"), &Patch::Apply(&pause))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let paused = eventually("the LogClusterer to be paused", || async {
+        let object = clusterers.get_status("payments-logs").await.ok()?;
+        (condition(&object, "Ready")?["reason"] == "Paused").then_some(())
+    })
+    .await;
+    let seen = captures.capture("paused", &live(&clusterers, "payments-logs").await);
+    assert_eq!((paused, seen.status.as_str()), ((), "Suspended"), "{seen:?}");
+    let refused = json!({
+        "apiVersion": "augur.dev/v1alpha1", "kind": "Forecaster",
+        "metadata": {"name": "no-brokers", "namespace": ns},
+        "spec": {"source": {"kafka": {"topic": "requests"}}},
+    });
+    forecasters
+        .patch("no-brokers", &PatchParams::apply(FIELD_MANAGER), &Patch::Apply(&refused))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    eventually("the operator to refuse the Forecaster without brokers", || async {
+        let object = forecasters.get_status("no-brokers").await.ok()?;
+        (condition(&object, "Ready")?["reason"] == "InvalidSpec").then_some(())
+    })
+    .await;
+    let seen = captures.capture("invalid-spec", &live(&forecasters, "no-brokers").await);
+    assert_eq!(seen.status, "Degraded", "{seen:?}");
+
+    // 7. Deleting the policy restores the HPA.
     let deleted = Instant::now();
     policies.delete("payments", &DeleteParams::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    // Its finalizer restores the HPA before it goes; if it is still there, it is being deleted.
+    if let Ok(Some(deleting)) = policies.get_opt("payments").await {
+        let seen = captures.capture("deleting", &serde_json::to_value(&deleting).unwrap_or_default());
+        assert_eq!(seen.status, "Progressing", "{seen:?}");
+    }
     eventually("the HPA's minReplicas to be restored to 3", || async {
         let hpa = hpas.get("payments").await.ok()?;
         (hpa.spec.and_then(|s| s.min_replicas) == Some(3)).then_some(())
@@ -358,6 +459,7 @@ async fn the_story_runs_end_to_end_as_users_run_it() {
     println!("  template events on the topic:    {}", templates.records.len());
     println!("  HPA restored to 3:               {:>6.1} s after kubectl delete", restored_after.as_secs_f64());
 
+    captures.finish();
     drop(guard);
     for pod in pods.iter_mut().chain(operator_pods.iter_mut()) {
         assert!(pod.is_running(), "{} exited:\n{}", pod.name, pod.tail(40));

@@ -33,7 +33,7 @@ pub enum RenderError {
     /// A Kafka connection is needed and none is configured.
     #[error(
         "{field} needs Kafka, but it names no bootstrapServers or bootstrapServersSecretRef and the operator has \
-         no default Kafka (Helm value kafka.bootstrapServers)"
+         no default Kafka (Helm value runtime.kafka.bootstrapServers)"
     )]
     NoKafka {
         /// The field that needs Kafka.

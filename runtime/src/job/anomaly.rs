@@ -42,8 +42,15 @@ impl Kind for AnomalyKind {
         Box::new(move || AnomalyProcessor::new(params.clone(), max_series))
     }
 
-    fn observe(&mut self, _: &Partitioned<AnomalyProcessor>, outputs: &[ScoredPoint], _: &RuntimeMetrics, _: Millis) {
+    fn observe(
+        &mut self,
+        _: &Partitioned<AnomalyProcessor>,
+        outputs: &[ScoredPoint],
+        metrics: &RuntimeMetrics,
+        _: Millis,
+    ) {
         outputs.iter().for_each(|point| self.tracker.observe(point));
+        metrics.active_anomalies.set(i64::try_from(self.tracker.active()).unwrap_or(i64::MAX));
     }
 
     fn series_tracked(&self, stage: &Partitioned<AnomalyProcessor>) -> i64 {

@@ -1,5 +1,9 @@
 //! Plots as standalone SVG: a panel per series with the value, the expected value and band, and marked points.
 //! Hand-written SVG keeps the runtime free of plotting dependencies; any browser shows the result.
+//!
+//! Where a panel's points stop having values and carry only a forecast, a dotted vertical line marks "now": what is
+//! right of it is the forecast ahead. Counts are drawn from zero ([`Axes::zero_based`]), so a quiet template does not
+//! look busy.
 
 #[cfg(test)]
 mod tests;
@@ -39,13 +43,29 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 50.0;
 const GAP: f64 = 45.0;
 
-/// Renders the panels under a title; `legend` names what the band and marks mean. Times are epoch milliseconds.
-pub fn render(title: &str, legend: &str, panels: &[Panel]) -> String {
-    render_with_axis(title, legend, panels, &format_timestamp)
+/// How the axes read.
+#[derive(Clone, Copy)]
+pub struct Axes<'a> {
+    /// The label of a horizontal position (a time, or a line number).
+    pub label: &'a dyn Fn(Millis) -> String,
+    /// Whether the vertical axis starts at zero (counts) rather than near the smallest value.
+    pub zero_based: bool,
 }
 
-/// Like [`render`], with the horizontal axis labelled by `label` (e.g. line numbers instead of times).
-pub fn render_with_axis(title: &str, legend: &str, panels: &[Panel], label: &dyn Fn(Millis) -> String) -> String {
+impl Axes<'static> {
+    /// Times (epoch milliseconds, shown in UTC) across, values fitted to the data.
+    pub fn time() -> Self {
+        Self { label: &format_timestamp, zero_based: false }
+    }
+}
+
+/// Renders the panels under a title; `legend` names what the band and marks mean. Times are epoch milliseconds.
+pub fn render(title: &str, legend: &str, panels: &[Panel]) -> String {
+    render_with(title, legend, panels, &Axes::time())
+}
+
+/// Like [`render`], with the axes read as `axes` says.
+pub fn render_with(title: &str, legend: &str, panels: &[Panel], axes: &Axes<'_>) -> String {
     let height = TOP + panels.len() as f64 * (PANEL_HEIGHT + GAP);
     let mut svg = String::new();
     let _ = write!(
@@ -57,13 +77,13 @@ pub fn render_with_axis(title: &str, legend: &str, panels: &[Panel], label: &dyn
     let _ = write!(svg, r##"<text x="{LEFT}" y="38" fill="#555">{}</text>"##, escape(legend));
     for (index, panel) in panels.iter().enumerate() {
         let top = TOP + index as f64 * (PANEL_HEIGHT + GAP) + 20.0;
-        draw_panel(&mut svg, panel, top, label);
+        draw_panel(&mut svg, panel, top, axes);
     }
     svg.push_str("</svg>\n");
     svg
 }
 
-fn draw_panel(svg: &mut String, panel: &Panel, top: f64, label: &dyn Fn(Millis) -> String) {
+fn draw_panel(svg: &mut String, panel: &Panel, top: f64, axes: &Axes<'_>) {
     let plot_width = WIDTH - LEFT - RIGHT;
     let _ = write!(svg, r#"<text x="{LEFT}" y="{}" font-weight="bold">{}</text>"#, top - 6.0, escape(&panel.title));
     let _ = write!(
@@ -72,7 +92,7 @@ fn draw_panel(svg: &mut String, panel: &Panel, top: f64, label: &dyn Fn(Millis) 
     );
     let points = &panel.points;
     let (Some(first), Some(last)) = (points.first(), points.last()) else { return };
-    let (low, high) = value_range(points);
+    let (low, high) = value_range(points, axes.zero_based);
     let span_t = (last.time - first.time).max(1) as f64;
     let x = |t: Millis| LEFT + (t - first.time) as f64 / span_t * plot_width;
     let y = |v: f64| top + PANEL_HEIGHT - (v.clamp(low, high) - low) / (high - low) * PANEL_HEIGHT;
@@ -108,18 +128,44 @@ fn draw_panel(svg: &mut String, panel: &Panel, top: f64, label: &dyn Fn(Millis) 
             y(point.value)
         );
     }
-    for (value, label_y) in [(high, top + 10.0), (low, top + PANEL_HEIGHT)] {
+    // "Now": the first point with a forecast and no value, after points with values.
+    let now = points.windows(2).find(|w| w[0].value.is_finite() && !w[1].value.is_finite()).map(|w| w[0].time);
+    if let Some(now) = now {
+        // The words go on the side with room: right of the line, or left of it near the right edge.
+        let (text_x, anchor) =
+            if x(now) > LEFT + plot_width * 0.8 { (x(now) - 4.0, "end") } else { (x(now) + 4.0, "start") };
+        let _ = write!(
+            svg,
+            r##"<line x1="{0:.1}" x2="{0:.1}" y1="{top}" y2="{1}" stroke="#777" stroke-dasharray="2 3"/><text x="{2:.1}" y="{3}" fill="#555" text-anchor="{anchor}">now · forecast ahead →</text>"##,
+            x(now),
+            top + PANEL_HEIGHT,
+            text_x,
+            top + 12.0
+        );
+    }
+    for (value, label_y) in
+        [(high, top + 10.0), ((high + low) / 2.0, top + PANEL_HEIGHT / 2.0 + 4.0), (low, top + PANEL_HEIGHT)]
+    {
         let _ = write!(svg, r#"<text x="{}" y="{label_y}" text-anchor="end">{}</text>"#, LEFT - 6.0, number(value));
     }
     let bottom = top + PANEL_HEIGHT + 14.0;
-    for (t, anchor) in [(first.time, "start"), ((first.time + last.time) / 2, "middle"), (last.time, "end")] {
-        let _ = write!(svg, r#"<text x="{:.1}" y="{bottom}" text-anchor="{anchor}">{}</text>"#, x(t), label(t));
+    for tick in 0..TICKS {
+        let t = first.time + ((last.time - first.time) as f64 * tick as f64 / (TICKS - 1) as f64) as Millis;
+        let anchor = match tick {
+            0 => "start",
+            t if t == TICKS - 1 => "end",
+            _ => "middle",
+        };
+        let _ = write!(svg, r#"<text x="{:.1}" y="{bottom}" text-anchor="{anchor}">{}</text>"#, x(t), (axes.label)(t));
     }
 }
 
+/// Labels along the horizontal axis.
+const TICKS: usize = 5;
+
 /// The y range: every value, plus bands and expectations where they stay near the data (a warm-up band can be
-/// huge and would flatten the plot).
-fn value_range(points: &[PlotPoint]) -> (f64, f64) {
+/// huge and would flatten the plot); from zero when `zero_based`.
+fn value_range(points: &[PlotPoint], zero_based: bool) -> (f64, f64) {
     let bounds = |values: &mut dyn Iterator<Item = f64>| {
         values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)))
     };
@@ -139,8 +185,11 @@ fn value_range(points: &[PlotPoint]) -> (f64, f64) {
             }
         }
     }
+    if zero_based {
+        low = low.min(0.0);
+    }
     let pad = ((high - low) * 0.05).max(if high == low { high.abs().max(1.0) * 0.1 } else { 0.0 });
-    (low - pad, high + pad)
+    (if zero_based && low >= 0.0 { 0.0 } else { low - pad }, high + pad)
 }
 
 fn number(value: f64) -> String {

@@ -29,6 +29,36 @@ fn draws_a_panel_per_series_with_band_line_and_marks() {
     assert!(svg.contains("rps{pod=&quot;a&lt;b&gt;&quot;}"), "titles are escaped");
 }
 
+/// The numbers labelling the vertical axis (the texts just left of the panels), top to bottom.
+fn y_labels(svg: &str) -> Vec<f64> {
+    let axis = format!(r#"<text x="{}" "#, LEFT - 6.0);
+    svg.split(axis.as_str())
+        .skip(1)
+        .filter_map(|rest| rest.split('>').nth(1)?.split('<').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn counts_start_at_zero_and_values_fit_the_data() {
+    let mut counts = panel(&[3.0, 4.0, 12.0, 3.0], &[]);
+    counts.points.iter_mut().for_each(|p| (p.expected, p.band) = (None, None));
+    let zero =
+        render_with("t", "", std::slice::from_ref(&counts), &Axes { label: &|t| t.to_string(), zero_based: true });
+    assert_eq!(y_labels(&zero).last(), Some(&0.0), "{:?}", y_labels(&zero));
+    let fitted = render("t", "", &[counts]);
+    assert!(y_labels(&fitted).last().is_some_and(|low| *low > 0.0), "{:?}", y_labels(&fitted));
+}
+
+#[test]
+fn the_forecast_ahead_is_marked_where_values_stop() {
+    let mut history = panel(&[1.0, 1.1, 0.9], &[]);
+    let ahead =
+        PlotPoint { time: 3 * 60_000, value: f64::NAN, expected: Some(1.0), band: Some((0.8, 1.2)), marked: false };
+    assert!(!render("t", "", std::slice::from_ref(&history)).contains("forecast ahead"), "no forecast, no marker");
+    history.points.push(ahead);
+    assert_eq!(render("t", "", &[history]).matches("forecast ahead").count(), 1);
+}
+
 #[test]
 fn empty_and_flat_series_do_not_break_the_plot() {
     let svg = render("t", "", &[Panel::default(), panel(&[5.0; 10], &[])]);

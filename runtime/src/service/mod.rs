@@ -185,7 +185,8 @@ where
 
 /// The Kafka source of `input`, restoring from the context's checkpoint store, with the options' extra settings.
 fn kafka_source<D: Decode>(context: &Context<'_>, input: &KafkaInput, decoder: D) -> anyhow::Result<KafkaSource<D>> {
-    let mut source = KafkaSource::new(input, decoder, &context.options.client_id, context.store.clone())?;
+    let mut source = KafkaSource::new(input, decoder, &context.options.client_id, context.store.clone())?
+        .with_lag(context.metrics.lag.clone());
     for (key, value) in &context.options.consumer_settings {
         source = source.with_setting(key, value);
     }

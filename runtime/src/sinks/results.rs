@@ -77,7 +77,11 @@ impl ResultPolicy for LogEvent {
         emit_all || !matches!(self, LogEvent::Line { .. })
     }
 
-    fn observe(&self, _metrics: &RuntimeMetrics) {}
+    fn observe(&self, metrics: &RuntimeMetrics) {
+        if let LogEvent::Template { change, .. } = self {
+            metrics.logs.count_change(*change);
+        }
+    }
 }
 
 /// Results to the metrics and the result topic.

@@ -110,6 +110,11 @@ impl AnomalyTracker {
         }
     }
 
+    /// Series whose latest point is in an open incident.
+    pub fn active(&self) -> usize {
+        self.active.len()
+    }
+
     /// Series seen.
     pub fn series(&self) -> usize {
         self.warm_up.len()

@@ -36,6 +36,8 @@ pub struct HpaTarget {
     pub name: String,
     /// Its current `minReplicas` (1 when unset, the API default).
     pub min_replicas: i32,
+    /// The replicas it reports running now (`status.currentReplicas`), when it has a status.
+    pub current_replicas: Option<i32>,
 }
 
 /// The workload's pod template, as far as requests go.
@@ -210,8 +212,11 @@ pub fn hpa_targeting(hpas: &[HorizontalPodAutoscaler], target: &ScaleTargetRef) 
             let spec = hpa.spec.as_ref()?;
             let reference = &spec.scale_target_ref;
             let same_group = reference.api_version.as_deref().is_none_or(|v| group(v) == group(&target.api_version));
-            (reference.kind == target.kind && reference.name == target.name && same_group)
-                .then(|| HpaTarget { name: hpa.name_any(), min_replicas: spec.min_replicas.unwrap_or(1) })
+            (reference.kind == target.kind && reference.name == target.name && same_group).then(|| HpaTarget {
+                name: hpa.name_any(),
+                min_replicas: spec.min_replicas.unwrap_or(1),
+                current_replicas: hpa.status.as_ref().and_then(|s| s.current_replicas),
+            })
         })
         .collect();
     matching.sort_by(|a, b| a.name.cmp(&b.name));

@@ -133,6 +133,9 @@ async fn apply(policy: &AutoScalePolicy, context: &Context) -> Result<Action, Au
     let held = refused.or_else(|| plan.held.clone());
     write_status(context, policy, status::build(policy, Some(&plan), in_force.as_ref(), held.as_ref(), &now)).await?;
     context.metrics.set_floor(&namespace, &name, plan.replicas.as_ref().map(|r| r.decision.floor));
+    context.metrics.set_blocked(&namespace, &name, held.as_ref().map(|h| h.reason.as_str()));
+    let running = inputs.hpa.as_ref().map_or(inputs.scale_replicas, |hpa| hpa.current_replicas);
+    context.metrics.set_target_replicas(&namespace, &name, running);
     Ok(Action::requeue(REEVALUATE))
 }
 

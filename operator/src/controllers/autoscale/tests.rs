@@ -60,7 +60,8 @@ fn inputs_with_forecast(hpa_min: Option<i32>) -> Inputs {
     if let Some(view) = forecast_of(&forecaster(json!([])), "rps") {
         inputs.forecasts.insert(("load".into(), "rps".into()), view);
     }
-    inputs.hpa = hpa_min.map(|min_replicas| HpaTarget { name: "checkout".into(), min_replicas });
+    inputs.hpa =
+        hpa_min.map(|min_replicas| HpaTarget { name: "checkout".into(), min_replicas, current_replicas: None });
     inputs
 }
 
@@ -83,7 +84,8 @@ fn the_hpa_targeting_the_workload_is_found_by_kind_name_and_group() {
         hpa("checkout", "Deployment", "checkout", None),
     ];
     let found = hpa_targeting(&hpas, &target);
-    assert_eq!(found, Some(HpaTarget { name: "checkout".into(), min_replicas: 1 }), "unset minReplicas defaults to 1");
+    let want = HpaTarget { name: "checkout".into(), min_replicas: 1, current_replicas: None };
+    assert_eq!(found, Some(want), "unset minReplicas defaults to 1");
     assert_eq!(hpa_targeting(&hpas[..3], &target), None);
 }
 

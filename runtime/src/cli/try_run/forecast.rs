@@ -1,5 +1,6 @@
 //! `augur try` for a Forecaster: each series' readiness, accuracy and forecast, and the plot of history, one-step
-//! forecasts and the forecast ahead with its band.
+//! forecasts and the forecast ahead with its band: per series, the last day with the forecast ahead, and a zoom on
+//! the forecast ahead (the horizon is short beside a day, so on the day's panel it is a sliver).
 
 use std::{collections::BTreeMap, io::Write};
 
@@ -15,22 +16,30 @@ use crate::{
     time::format_timestamp,
 };
 
-/// Steps of history kept per series for the plot.
-const HISTORY: usize = 3 * 288;
+/// History plotted beside the forecast ahead.
+const DAY_MS: i64 = 86_400_000;
+/// Steps of history kept per series (a day of 5-minute steps, or more when the step is shorter).
+const HISTORY: usize = 288;
+/// The zoomed panel shows this many horizons of history before the forecast ahead (at least [`ZOOM_MIN_STEPS`]).
+const ZOOM_HORIZONS: usize = 3;
+/// Fewest steps of history in the zoomed panel.
+const ZOOM_MIN_STEPS: usize = 12;
 
-/// Keeps the recent steps of each series.
+/// Keeps the recent steps of each series: at least `keep` of them.
 #[derive(Default)]
 struct Recent {
+    keep: usize,
     series: BTreeMap<SeriesId, Vec<StepForecast>>,
 }
 
 impl Sink<StepForecast> for Recent {
     async fn write(&mut self, items: &[StepForecast]) -> Result<(), SinkError> {
+        let keep = self.keep.max(1);
         for item in items {
             let steps = self.series.entry(item.series.clone()).or_default();
             steps.push(item.clone());
-            if steps.len() > 2 * HISTORY {
-                steps.drain(..HISTORY);
+            if steps.len() > 2 * keep {
+                steps.drain(..keep);
             }
         }
         Ok(())
@@ -46,7 +55,8 @@ pub async fn run(
 ) -> anyhow::Result<Vec<Panel>> {
     let mut kind = ForecastKind::new(forecast, config.limits.max_series as usize);
     let params = kind.params().clone();
-    let mut recent = Recent::default();
+    let day = usize::try_from(DAY_MS / params.step_ms.max(1)).unwrap_or(HISTORY).max(1);
+    let mut recent = Recent { keep: day.max(HISTORY), ..Recent::default() };
     let ran = run_file(options, super::metric_source(options)?, &mut kind, &mut recent).await?;
     let (report, elapsed) = (ran.report, ran.elapsed);
 
@@ -94,31 +104,51 @@ pub async fn run(
             writeln!(out, "    {time:<19}  {}", row.iter().map(|v| format!("{v:>10.3}")).collect::<String>())?;
         }
         let history = recent.series.get(&series).map(Vec::as_slice).unwrap_or_default();
-        let mut points: Vec<PlotPoint> = history[history.len().saturating_sub(HISTORY)..]
+        let median = forecast.quantiles.iter().position(|q| (*q - 0.5).abs() < 1e-12).unwrap_or(0);
+        let ahead: Vec<PlotPoint> = forecast
+            .points
             .iter()
-            .map(|step| PlotPoint {
-                time: step.timestamp,
-                value: step.value,
-                expected: None,
-                band: None,
+            .enumerate()
+            .map(|(k, row)| PlotPoint {
+                time: last + (k as i64 + 1) * params.step_ms,
+                value: f64::NAN,
+                expected: Some(row[median]),
+                band: Some((row[0], row[row.len() - 1])),
                 marked: false,
             })
             .collect();
-        // One-step forecasts, shifted to the step they forecast.
-        for (point, previous) in points.iter_mut().skip(1).zip(history[history.len().saturating_sub(HISTORY)..].iter())
-        {
-            point.expected = Some(previous.next.1);
-            point.band = Some((previous.next.0, previous.next.2));
+        let zoom = (ZOOM_HORIZONS * forecast.points.len()).max(ZOOM_MIN_STEPS).min(history.len());
+        let human = |steps: usize| crate::status::forecasts::human(steps as i64 * params.step_ms);
+        let horizon = human(forecast.points.len());
+        let views = [
+            (day, format!("{series}: the last day and the {horizon} ahead")),
+            (zoom, format!("{series}: zoom on the forecast ahead (the last {}, the {horizon} ahead)", human(zoom))),
+        ];
+        for (steps, title) in views {
+            let mut points = past(history, steps);
+            points.extend(ahead.iter().copied());
+            panels.push(Panel { title, points });
         }
-        let median = forecast.quantiles.iter().position(|q| (*q - 0.5).abs() < 1e-12).unwrap_or(0);
-        points.extend(forecast.points.iter().enumerate().map(|(k, row)| PlotPoint {
-            time: last + (k as i64 + 1) * params.step_ms,
-            value: f64::NAN,
-            expected: Some(row[median]),
-            band: Some((row[0], row[row.len() - 1])),
-            marked: false,
-        }));
-        panels.push(Panel { title: series.to_string(), points });
     }
     Ok(panels)
+}
+
+/// The last `steps` steps of `history` with, from the second on, the one-step forecast made the step before (so
+/// each value sits beside what was forecast for it).
+fn past(history: &[StepForecast], steps: usize) -> Vec<PlotPoint> {
+    let from = history.len().saturating_sub(steps);
+    history[from..]
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let before = (from + i).checked_sub(1).map(|j| &history[j]);
+            PlotPoint {
+                time: step.timestamp,
+                value: step.value,
+                expected: before.map(|b| b.next.1),
+                band: before.map(|b| (b.next.0, b.next.2)),
+                marked: false,
+            }
+        })
+        .collect()
 }

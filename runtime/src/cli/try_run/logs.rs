@@ -1,12 +1,17 @@
 //! `augur try` for a LogClusterer: the top templates with counts and a sample line, when new templates appeared, the
-//! template events and groups a pod would publish, and a plot of the top templates' rates over the input.
+//! template events and groups a pod would publish, and a plot of the rates of new, bursting and frequent templates
+//! over time ([`super::log_plot`]).
 
 use std::{collections::HashMap, io::Write};
 
 use anyhow::Context;
 use augur_crds::runtime_config::{LogConfig, RuntimeConfig};
 
-use super::{TryOptions, display, run_file, truncate};
+use super::{
+    TryOptions, display,
+    log_plot::{Axis, BUCKETS, Notable, Row, noteworthy},
+    run_file, truncate,
+};
 use crate::{
     job::LogKind,
     models::logs::{LogEvent, TemplateChange},
@@ -15,10 +20,8 @@ use crate::{
     sources::file::LineFileSource,
 };
 
-/// Buckets of the input for rates and for when templates appeared.
-const BUCKETS: i64 = 50;
 /// Templates plotted.
-const PLOTTED: usize = 5;
+const PLOTTED: usize = 6;
 
 /// Counts per template id at arrival: lines per chunk of the input and the first line. A chunk starts as one line and
 /// doubles (merging neighbours) whenever the input passes `MAX_CHUNKS` chunks, so the tally stays bounded by
@@ -55,11 +58,6 @@ impl Tally {
             }
             *counts = merged;
         }
-    }
-
-    /// The first line of `chunk`.
-    fn first_line(&self, chunk: i64) -> i64 {
-        chunk * self.chunk_lines + 1
     }
 }
 
@@ -99,13 +97,23 @@ impl Sink<LogEvent> for Tally {
     }
 }
 
-/// Runs a LogClusterer's miner over the input, prints the summary and returns the plot panels.
+/// What the plot of a LogClusterer shows.
+pub struct LogPlot {
+    /// One panel per template, new and bursting ones first.
+    pub panels: Vec<Panel>,
+    /// What the lines and marks mean.
+    pub legend: String,
+    /// Whether the horizontal axis is time (the lines carry timestamps) rather than line numbers.
+    pub by_time: bool,
+}
+
+/// Runs a LogClusterer's miner over the input, prints the summary and returns the plot.
 pub async fn run(
     options: &TryOptions,
     config: &RuntimeConfig,
     logs: &LogConfig,
     out: &mut impl Write,
-) -> anyhow::Result<Vec<Panel>> {
+) -> anyhow::Result<LogPlot> {
     let mut kind = LogKind::new(logs).map_err(anyhow::Error::msg).context("the LogClusterer's masks")?;
     let mut tally = Tally::default();
     let source = LineFileSource::open(&options.input)?;
@@ -113,11 +121,11 @@ pub async fn run(
     let (report, elapsed) = (ran.report, ran.elapsed);
     let Some(processor) = ran.stage.get(0) else {
         writeln!(out, "{} {} on {}: no lines", config.resource.kind, config.resource.name, display(&options.input))?;
-        return Ok(Vec::new());
+        return Ok(LogPlot { panels: Vec::new(), legend: String::new(), by_time: false });
     };
     let miner = processor.miner();
     let lines = report.records as i64;
-    let bucket_of = |line: i64| ((line - 1) * BUCKETS / lines.max(1)).clamp(0, BUCKETS - 1);
+    let axis = Axis::of(&options.input, lines, tally.chunk_lines)?;
 
     // Counts and first appearances per current template.
     let mut first_seen: HashMap<u64, i64> = HashMap::new();
@@ -129,7 +137,7 @@ pub async fn run(
     for (&id, counts) in &tally.chunks {
         let row = per_bucket.entry(miner.resolve(id)).or_insert_with(|| vec![0; BUCKETS as usize]);
         for &(chunk, count) in counts {
-            row[bucket_of(tally.first_line(chunk)) as usize] += count;
+            row[axis.bucket_of_chunk(chunk) as usize] += count;
         }
     }
     let templates = miner.live_templates();
@@ -160,8 +168,9 @@ pub async fn run(
         let sample = processor.sample(template.id).unwrap_or_default();
         writeln!(out, "  {:>8}  {:<60}  {}", template.count, truncate(&text, 60), truncate(sample, 60))?;
     }
+    let bucket_of_line = |line: i64| ((line - 1) * BUCKETS / lines.max(1)).clamp(0, BUCKETS - 1);
     let mut new_per_bucket = vec![0u64; BUCKETS as usize];
-    first_seen.values().for_each(|line| new_per_bucket[bucket_of(*line) as usize] += 1);
+    first_seen.values().for_each(|line| new_per_bucket[bucket_of_line(*line) as usize] += 1);
     let tenths: Vec<String> =
         new_per_bucket.chunks(BUCKETS as usize / 10).map(|c| c.iter().sum::<u64>().to_string()).collect();
     writeln!(out, "\n  new templates per tenth of the input: {}", tenths.join(" "))?;
@@ -186,30 +195,51 @@ pub async fn run(
             writeln!(out, "  {:>3} templates like  {}", members.len(), truncate(&text, 80))?;
         }
     }
-    let step = (lines / BUCKETS).max(1);
-    Ok(templates
+
+    let rows: Vec<Row> = templates
         .iter()
-        .take(PLOTTED)
-        .map(|template| Panel {
-            title: truncate(&miner.template(template.id).unwrap_or_default(), 110),
-            points: per_bucket
-                .get(&template.id)
-                .map(|counts| {
-                    counts
-                        .iter()
-                        .enumerate()
-                        .map(|(b, count)| PlotPoint {
-                            time: b as i64 * step + 1,
-                            value: *count as f64,
-                            expected: None,
-                            band: None,
-                            marked: false,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+        .filter_map(|t| {
+            let counts = per_bucket.remove(&t.id)?;
+            let first = first_seen.get(&t.id).copied().unwrap_or(1);
+            Some(Row { id: t.id, counts, first_bucket: axis.bucket_of_line(first), first_line: first })
         })
-        .collect())
+        .collect();
+    let chosen = noteworthy(&rows, PLOTTED);
+    writeln!(out, "\n  plotted: new and bursting templates first, then the most frequent")?;
+    let panels = chosen
+        .iter()
+        .map(|(row, notable)| {
+            let text = miner.template(row.id).unwrap_or_default();
+            let why = match notable {
+                Notable::New => format!("new at {}", axis.label(axis.position_of_line(row.first_line))),
+                Notable::Burst(ratio) => format!("burst: {ratio:.0}x its mean rate"),
+                Notable::Frequent => "frequent".to_owned(),
+            };
+            let total: u64 = row.counts.iter().sum();
+            let _ = writeln!(out, "  {:>8}  {:<60}  {why}", total, truncate(&text, 60));
+            Panel {
+                title: format!("{} ({why}, {total} lines)", truncate(&text, 90)),
+                points: row
+                    .counts
+                    .iter()
+                    .enumerate()
+                    .map(|(b, count)| PlotPoint {
+                        time: axis.bucket_start(b as i64),
+                        value: *count as f64,
+                        expected: None,
+                        band: None,
+                        marked: *notable == Notable::New && b as i64 == row.first_bucket,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let legend = format!(
+        "lines matching each template per {}; new and bursting templates first; orange: where a new template first \
+         appears",
+        axis.bucket_text
+    );
+    Ok(LogPlot { panels, legend, by_time: axis.by_time })
 }
 
 #[cfg(test)]

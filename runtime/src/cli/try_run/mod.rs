@@ -3,6 +3,7 @@
 
 mod anomaly;
 mod forecast;
+mod log_plot;
 mod logs;
 mod summary;
 #[cfg(test)]
@@ -58,30 +59,34 @@ pub fn run(options: &TryOptions, out: &mut impl Write) -> anyhow::Result<()> {
     };
     let config = rendered.with_context(|| format!("cannot render {}", options.manifest.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let panels = match &config.model {
-        ModelConfig::Anomaly(anomaly) => runtime.block_on(anomaly::run(options, &config, anomaly, out))?,
-        ModelConfig::Forecast(forecast) => runtime.block_on(forecast::run(options, &config, forecast, out))?,
-        ModelConfig::Logs(logs) => runtime.block_on(logs::run(options, &config, logs, out))?,
+    let (panels, legend, by_time) = match &config.model {
+        ModelConfig::Anomaly(anomaly) => {
+            let panels = runtime.block_on(anomaly::run(options, &config, anomaly, out))?;
+            (
+                panels,
+                "black: value · dashed blue: expected · shaded: normal band · orange: reported anomaly".into(),
+                true,
+            )
+        }
+        ModelConfig::Forecast(forecast) => {
+            let panels = runtime.block_on(forecast::run(options, &config, forecast, out))?;
+            let legend = "black: value · dashed blue: one-step forecast, then the forecast ahead · shaded: outermost \
+                          quantile band";
+            (panels, legend.into(), true)
+        }
+        ModelConfig::Logs(logs) => {
+            let plot = runtime.block_on(logs::run(options, &config, logs, out))?;
+            (plot.panels, plot.legend, plot.by_time)
+        }
     };
     if let Some(path) = &options.plot {
         let title = format!("{} {} on {}", config.resource.kind, config.resource.name, options.input.display());
         let svg = match &config.model {
-            ModelConfig::Anomaly(_) => plot::render(
-                &title,
-                "black: value · dashed blue: expected · shaded: normal band · orange: reported anomaly",
-                &panels,
-            ),
-            ModelConfig::Forecast(_) => plot::render(
-                &title,
-                "black: value · dashed blue: one-step forecast, then the forecast ahead · shaded: outermost quantile band",
-                &panels,
-            ),
-            ModelConfig::Logs(_) => plot::render_with_axis(
-                &title,
-                "lines matching each of the most frequent templates, per 2% of the input",
-                &panels,
-                &|line| format!("line {line}"),
-            ),
+            ModelConfig::Logs(_) => {
+                let label = |position: i64| log_plot::label(by_time, position);
+                plot::render_with(&title, &legend, &panels, &plot::Axes { label: &label, zero_based: true })
+            }
+            _ => plot::render(&title, &legend, &panels),
         };
         std::fs::write(path, svg).with_context(|| format!("cannot write the plot to {}", path.display()))?;
         writeln!(out, "\nplot written to {}", path.display())?;

@@ -150,7 +150,10 @@ fn tries_a_forecaster_on_the_sample_data() {
     assert_eq!(mase.len(), 3);
     assert!(mase.iter().all(|m| *m < 1.0), "every series beats seasonal-naive: {mase:?}");
     let svg = std::fs::read_to_string(&plot).unwrap_or_default();
-    assert_eq!(svg.matches("fill-opacity").count(), 3, "a band per series");
+    assert_eq!(svg.matches("fill-opacity").count(), 6, "a band in both panels of each series");
+    assert_eq!(svg.matches(": the last day and the 1h ahead").count(), 3, "{svg}");
+    assert_eq!(svg.matches(": zoom on the forecast ahead (the last 3h, the 1h ahead)").count(), 3, "{svg}");
+    assert_eq!(svg.matches("forecast ahead →").count(), 6, "now is marked in every panel");
 }
 
 #[test]
@@ -182,7 +185,13 @@ fn tries_a_log_clusterer_on_the_sample_log() {
         .unwrap_or(0);
     assert!(created >= 8, "a pod publishes every template it creates, at least the 8 that remain:\n{summary}");
     let svg = std::fs::read_to_string(&plot).unwrap_or_default();
-    assert!(svg.contains("line 1") && svg.matches("<polyline").count() >= 5, "rates of the top templates by line");
+    // The sample's incident comes first: a template new at 60% of the file, bursting; time runs across.
+    let titles: Vec<&str> = svg.split(r#"font-weight="bold">"#).skip(2).filter_map(|t| t.split('<').next()).collect();
+    let incident = |t: &&str| t.starts_with("Payment authorisation failed") && t.contains("new at 2026-11-02 13:36:00");
+    assert!(titles.first().is_some_and(incident), "{titles:?}");
+    assert_eq!(titles.len(), 6, "{titles:?}");
+    assert!(svg.contains(">2026-11-02 00:00:00<") && !svg.contains("line 1"), "time across, not line numbers");
+    assert!(svg.contains(r#"text-anchor="end">0</text>"#), "counts from zero");
     // The metrics a pod serves: every line counted, and a series per template.
     let exposition = std::fs::read_to_string(&metrics).unwrap_or_default();
     assert!(exposition.contains("augur_logs_lines_total 3000"), "{exposition}");

@@ -5,6 +5,7 @@
 mod accuracy;
 mod ar;
 mod candidates;
+mod metrics;
 mod model;
 mod params;
 mod processor;
@@ -12,6 +13,7 @@ mod processor;
 mod tests;
 
 pub use accuracy::{Accuracy, AccuracyTracker};
+pub use metrics::ForecastMetrics;
 pub use model::Forecaster;
 pub use params::ForecastParams;
 pub use processor::{ForecastProcessor, StepForecast};

@@ -1,6 +1,6 @@
-//! Log metrics (`augur_logs_*`): lines mined, templates known, and per-template line counts, bounded: only the most
-//! frequent templates get a series of their own, so a stream of ever-new templates cannot grow the metrics without
-//! limit. Registered in the runtime's registry ([`crate::metrics::RuntimeMetrics`]) and refreshed from every
+//! Log metrics (`augur_logs_*`): lines mined, templates known, template events by change (created, generalised,
+//! merged, evicted: a fixed set), and per-template line counts, bounded: only the most frequent templates get a
+//! series of their own, so a stream of ever-new templates cannot grow the metrics without limit. Registered in the runtime's registry ([`crate::metrics::RuntimeMetrics`]) and refreshed from every
 //! partition's miner after each flush.
 
 use prometheus_client::{
@@ -9,7 +9,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use super::{TemplateText, template_id};
+use super::{TemplateChange, TemplateText, template_id};
 
 /// Templates exported with their own series.
 pub const EXPORTED_TEMPLATES: usize = 100;
@@ -20,11 +20,18 @@ struct TemplateLabel {
     template: String,
 }
 
+/// The change label of template events.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChangeLabel {
+    change: &'static str,
+}
+
 /// The log metrics of one pipeline: `augur_logs_*`.
 pub struct LogMetrics {
     lines: Counter,
     templates: Gauge,
     per_template: Family<TemplateLabel, Gauge>,
+    changes: Family<ChangeLabel, Counter>,
 }
 
 impl LogMetrics {
@@ -39,7 +46,24 @@ impl LogMetrics {
             "Lines matched per template (the most frequent templates only), as of the last refresh",
             per_template.clone(),
         );
-        Self { lines, templates, per_template }
+        let changes = Family::<ChangeLabel, Counter>::default();
+        registry.register(
+            "template_events",
+            "Template events by change: created, generalised, merged, evicted",
+            changes.clone(),
+        );
+        Self { lines, templates, per_template, changes }
+    }
+
+    /// Counts one template event.
+    pub fn count_change(&self, change: TemplateChange) {
+        let change = match change {
+            TemplateChange::Created => "created",
+            TemplateChange::Generalised => "generalised",
+            TemplateChange::Merged => "merged",
+            TemplateChange::Evicted => "evicted",
+        };
+        self.changes.get_or_create(&ChangeLabel { change }).inc();
     }
 
     /// Counts mined lines.

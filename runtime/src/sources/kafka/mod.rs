@@ -12,6 +12,7 @@ use std::{
 };
 
 use augur_crds::{common::StartFrom, runtime_config::KafkaInput};
+use prometheus_client::metrics::gauge::Gauge;
 use rdkafka::{
     ClientConfig, Message, Offset, TopicPartitionList,
     consumer::{CommitMode, Consumer, StreamConsumer},
@@ -54,6 +55,7 @@ pub struct KafkaSource<D: Decode> {
     /// Offsets committed so far, re-committed synchronously on close.
     committed: BTreeMap<i32, i64>,
     last_warning: Option<Instant>,
+    lag: Option<Gauge>,
 }
 
 impl<D: Decode> KafkaSource<D> {
@@ -89,7 +91,15 @@ impl<D: Decode> KafkaSource<D> {
             pending: VecDeque::new(),
             committed: BTreeMap::new(),
             last_warning: None,
+            lag: None,
         })
+    }
+
+    /// Keeps `lag` at the records waiting in the partitions read here, from librdkafka's statistics every 5 s.
+    pub fn with_lag(mut self, lag: Gauge) -> Self {
+        self.settings.set("statistics.interval.ms", "5000");
+        self.lag = Some(lag);
+        self
     }
 
     /// Overrides a librdkafka setting (tests shorten group timeouts with it).
@@ -216,7 +226,7 @@ impl<D: Decode> Source for KafkaSource<D> {
     async fn start(&mut self) -> Result<(), SourceError> {
         let consumer: StreamConsumer<RebalanceLog> = self
             .settings
-            .create_with_context(RebalanceLog::default())
+            .create_with_context(RebalanceLog::with_lag(self.lag.clone()))
             .map_err(|e| SourceError::Config(format!("cannot create the Kafka consumer: {e}")))?;
         consumer
             .subscribe(&[&self.topic])
