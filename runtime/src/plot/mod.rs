@@ -1,8 +1,12 @@
-//! Plots as standalone SVG: a panel per series with the value, the expected value and band, and marked points.
-//! Hand-written SVG keeps the runtime free of plotting dependencies; any browser shows the result.
+//! Plots as standalone SVG: a panel per series with the value, the expected value and band, and marked points;
+//! x-y charts ([`xy`]). Hand-written SVG keeps the runtime free of plotting dependencies; any browser shows the
+//! result.
 
 #[cfg(test)]
 mod tests;
+mod xy;
+
+pub use xy::{XySeries, XyTitles, render_xy, side_by_side};
 
 use std::fmt::Write;
 
