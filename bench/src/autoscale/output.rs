@@ -97,8 +97,8 @@ pub fn totals(out: &mut impl std::io::Write, runs: &[TraceRun]) -> std::io::Resu
 pub fn plot(runs: &[TraceRun]) -> String {
     let (frontier, augur) = summed(runs);
     let change = frontier.equal_cost(&augur).and_then(|e| e.shortfall_change_pct);
-    let title =
-        format!("{} traces summed: HPA frontier and Augur ({} at equal pod-hours)", runs.len(), percent(change));
+    let title = format!("{} traces summed: the HPA's frontier and Augur", runs.len());
+    let note = format!("Augur: {} under-provisioning at equal pod-hours", percent(change));
     let series = [
         XySeries {
             name: "HPA alone at each target utilisation".into(),
@@ -119,5 +119,5 @@ pub fn plot(runs: &[TraceRun]) -> String {
             joined: false,
         },
     ];
-    render_xy(XyTitles { title: &title, x: "pod-hours", y: "under-provisioned pod-minutes" }, &series)
+    render_xy(XyTitles { title: &title, note: &note, x: "pod-hours", y: "under-provisioned pod-minutes" }, &series)
 }

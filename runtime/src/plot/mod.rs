@@ -151,6 +151,9 @@ fn number(value: f64) -> String {
     let magnitude = value.abs();
     if magnitude >= 1e6 || (magnitude > 0.0 && magnitude < 1e-3) {
         format!("{value:.2e}")
+    } else if magnitude >= 100.0 {
+        // Axis labels of hundreds and more need no decimals.
+        format!("{value:.0}")
     } else {
         format!("{value:.3}").trim_end_matches('0').trim_end_matches('.').to_owned()
     }

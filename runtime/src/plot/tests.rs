@@ -47,7 +47,7 @@ fn xy(name: &str, points: &[(f64, f64)], joined: bool) -> XySeries {
 
 #[test]
 fn an_xy_chart_joins_a_series_and_labels_its_points() {
-    let titles = XyTitles { title: "frontier", x: "pod-hours", y: "under <pod-min>" };
+    let titles = XyTitles { title: "frontier", note: "", x: "pod-hours", y: "under <pod-min>" };
     let svg =
         render_xy(titles, &[xy("HPA", &[(100.0, 50.0), (150.0, 10.0)], true), xy("A", &[(120.0, f64::NAN)], false)]);
     assert_eq!(svg.matches("<polyline").count(), 1);
@@ -58,7 +58,7 @@ fn an_xy_chart_joins_a_series_and_labels_its_points() {
 #[test]
 fn two_drawings_sit_side_by_side() {
     let left = render("t", "", &[panel(&[1.0, 2.0], &[])]);
-    let right = render_xy(XyTitles { title: "f", x: "x", y: "y" }, &[xy("s", &[(1.0, 1.0)], false)]);
+    let right = render_xy(XyTitles { title: "f", note: "", x: "x", y: "y" }, &[xy("s", &[(1.0, 1.0)], false)]);
     let both = side_by_side(&left, &right);
     assert!(
         both.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" width="1660" height="460""#),

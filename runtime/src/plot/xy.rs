@@ -20,11 +20,13 @@ pub struct XySeries {
     pub joined: bool,
 }
 
-/// Axis titles and the chart title.
+/// Axis titles, the chart title and a note under it.
 #[derive(Clone, Copy, Debug)]
 pub struct XyTitles<'a> {
     /// Above the chart.
     pub title: &'a str,
+    /// Under the title, in grey (e.g. the figure the chart shows).
+    pub note: &'a str,
     /// Under the horizontal axis.
     pub x: &'a str,
     /// Beside the vertical axis.
@@ -63,7 +65,8 @@ pub fn render_xy(titles: XyTitles<'_>, series: &[XySeries]) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="11">"#
     );
     let _ = write!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = write!(svg, r#"<text x="{LEFT}" y="22" font-size="14" font-weight="bold">{}</text>"#, escape(titles.title));
+    let _ = write!(svg, r#"<text x="{LEFT}" y="20" font-size="13" font-weight="bold">{}</text>"#, escape(titles.title));
+    let _ = write!(svg, r##"<text x="{LEFT}" y="36" fill="#555">{}</text>"##, escape(titles.note));
     let _ =
         write!(svg, r##"<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#bbb"/>"##);
     for (value, anchor) in [(x0, "start"), ((x0 + x1) / 2.0, "middle"), (x1, "end")] {

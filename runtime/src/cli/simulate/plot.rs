@@ -77,11 +77,17 @@ fn frontier(outcome: &Outcome, score_from: Millis) -> String {
             joined: false,
         },
     ];
-    let subtitle = match outcome.equal_cost_from(score_from).and_then(|e| e.shortfall_change_pct) {
-        Some(change) => format!("cost against under-provisioning; Augur {change:+.1}% at equal pod-hours"),
-        None => "cost against under-provisioning".to_owned(),
+    let note = match outcome.equal_cost_from(score_from).and_then(|e| e.shortfall_change_pct) {
+        Some(change) => format!("Augur: {change:+.1}% under-provisioning at equal pod-hours"),
+        None => String::new(),
     };
-    plot::render_xy(XyTitles { title: &subtitle, x: "pod-hours", y: "under-provisioned pod-minutes" }, &series)
+    let titles = XyTitles {
+        title: "The HPA's frontier and Augur",
+        note: &note,
+        x: "pod-hours",
+        y: "under-provisioned pod-minutes",
+    };
+    plot::render_xy(titles, &series)
 }
 
 /// Groups the samples into at most `MAX_POINTS` points.

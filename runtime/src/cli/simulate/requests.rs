@@ -259,7 +259,11 @@ fn render(trace: &Trace, resource: Resource, outcome: &RequestsOutcome, score_fr
             joined: false,
         },
     ];
-    let frontier =
-        plot::render_xy(XyTitles { title: "reserved against short minutes", x: hours, y: "short minutes" }, &series);
+    let note = match outcome.equal_cost_from(score_from).and_then(|e| e.shortfall_change_pct) {
+        Some(change) => format!("Augur: {change:+.1}% short minutes at equal reserved {name}"),
+        None => String::new(),
+    };
+    let titles = XyTitles { title: "The VPA rule's frontier and Augur", note: &note, x: hours, y: "short minutes" };
+    let frontier = plot::render_xy(titles, &series);
     plot::side_by_side(&timeline, &frontier)
 }
