@@ -66,6 +66,10 @@ pub struct ReplicaDecision {
     pub recommended: Option<i32>,
     /// The forecast load `recommended` provisions for, in the series' unit.
     pub forecast_load: Option<f64>,
+    /// The skill of the forecast read (against repeating the last value), whether or not it was used.
+    pub forecast_skill: Option<f64>,
+    /// While the series has partial history: the share of the forecast's rise the floor follows.
+    pub partial_trust: Option<f64>,
     /// Why `floor` is not simply `recommended`, or why the forecast was not used.
     pub block: Option<Block>,
 }
@@ -91,20 +95,24 @@ pub fn replica_floor(
     now_ms: i64,
 ) -> ReplicaDecision {
     let current = memory.floor.unwrap_or(hpa_min_replicas);
+    let forecast_skill = forecast.and_then(|f| f.skill).filter(|s| s.is_finite());
     let target = match forecast_target(policy, guardrails, forecast, hpa_min_replicas, now_ms) {
         Ok(target) => target,
-        Err(block) => return release(current, hpa_min_replicas, block, freeze_scale_down),
+        Err(block) => {
+            return ReplicaDecision { forecast_skill, ..release(current, hpa_min_replicas, block, freeze_scale_down) };
+        }
     };
     let recommended = Some(target.replicas);
     let forecast_load = Some(target.load);
     let partial = target.partial.clone();
+    let partial_trust = target.trust;
     // A guardrail's reason comes first; the partial-history note is kept in its message.
     let decide = |floor, block: Option<Block>| {
         let block = match (block, partial.clone()) {
             (Some(block), Some(note)) => Some(Block::new(block.reason, format!("{}; {}", block.message, note.message))),
             (block, note) => block.or(note),
         };
-        ReplicaDecision { floor, recommended, forecast_load, block }
+        ReplicaDecision { floor, recommended, forecast_load, forecast_skill, partial_trust, block }
     };
     if target.replicas > current {
         let step = guardrails.max_step_up.max(1);
@@ -160,6 +168,8 @@ struct Target {
     returning: i32,
     /// Why the floor follows the forecast only in part.
     partial: Option<Block>,
+    /// The share it follows, when partial.
+    trust: Option<f64>,
 }
 
 fn forecast_target(
@@ -189,9 +199,10 @@ fn forecast_target(
     };
     let mut replicas = bounded(replicas_for(load, policy.capacity_per_replica));
     let mut returning = bounded(replicas_for(returning_load, policy.capacity_per_replica));
-    let mut partial = None;
+    let (mut partial, mut trust) = (None, None);
     if let Some(history) = forecast.history.filter(|h| !h.complete()) {
         let share = history.fraction();
+        trust = Some(share);
         let trusted = |replicas: i32| {
             let extra = f64::from(replicas.saturating_sub(hpa_min_replicas).max(0));
             hpa_min_replicas.saturating_add(ceil_replicas(share * extra))
@@ -209,7 +220,7 @@ fn forecast_target(
             ),
         ));
     }
-    Ok(Target { replicas, load, returning, partial })
+    Ok(Target { replicas, load, returning, partial, trust })
 }
 
 /// Replicas that serve `load` at `capacity` each.
@@ -236,7 +247,14 @@ fn release(current: i32, hpa_min_replicas: i32, gate: Block, freeze_scale_down: 
         let message = format!("{}: floor released to the HPA's own minReplicas {hpa_min_replicas}", gate.message);
         (hpa_min_replicas, Block::new(gate.reason, message))
     };
-    ReplicaDecision { floor, recommended: None, forecast_load: None, block: Some(block) }
+    ReplicaDecision {
+        floor,
+        recommended: None,
+        forecast_load: None,
+        forecast_skill: None,
+        partial_trust: None,
+        block: Some(block),
+    }
 }
 
 fn freeze_block(current: i32) -> Block {

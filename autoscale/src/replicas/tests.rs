@@ -184,6 +184,7 @@ fn unskilled_or_unmeasured_forecast_releases_the_floor() {
     f.skill = Some(-0.01);
     let d = decide(Some(&f), memory(5, 0), false);
     assert_eq!((d.floor, reason(&d)), (1, Some(BlockReason::LowForecastAccuracy)));
+    assert_eq!(d.forecast_skill, Some(-0.01), "the skill is reported when it releases the floor too");
     assert!(d.block.unwrap().message.contains("skill -0.01"));
     f.skill = None;
     assert_eq!(reason(&decide(Some(&f), memory(5, 0), false)), Some(BlockReason::AccuracyUnknown));
@@ -219,6 +220,7 @@ fn partial_history_follows_a_share_of_the_rise() {
     // The forecast asks for 9; the HPA's own floor is 1; half of the 8 above it is trusted.
     let d = decide(Some(&f), memory(5, 10 * MIN), false);
     assert_eq!(d.floor, 5);
+    assert_eq!((d.partial_trust, d.forecast_skill), (Some(0.5), Some(0.3)));
     assert_eq!(reason(&d), Some(BlockReason::PartialHistory));
     assert!(!d.released());
     // 50 steps of a minute are left.
