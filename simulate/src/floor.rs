@@ -148,3 +148,88 @@ impl<'a> AugurFloor<'a> {
         decision.floor
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STEP: Millis = 300_000;
+
+    /// A forecast made at `made_at` of a flat `load`, 4 steps long, skill `skill`, full history.
+    fn flat(load: f64, made_at: Millis, skill: Option<f64>) -> ForecastView {
+        ForecastView {
+            start_ms: made_at,
+            step_ms: STEP,
+            quantiles: vec![0.5, 0.9],
+            points: vec![vec![load, load]; 4],
+            peaks: Vec::new(),
+            generated_at_ms: made_at,
+            accuracy: None,
+            skill,
+            history: None,
+            model_ready: true,
+        }
+    }
+
+    /// Learns each value and forecasts that value flat: the forecast made at step `i`'s end knows step `i` only.
+    struct Echo {
+        skill: Option<f64>,
+    }
+
+    impl OnlineForecaster for Echo {
+        fn learn(&mut self, value: f64, made_at: Millis) -> Option<ForecastView> {
+            Some(flat(value, made_at, self.skill))
+        }
+    }
+
+    fn trace(values: Vec<f64>) -> Trace {
+        Trace { name: "t".into(), start_ms: 0, step_ms: STEP, values }
+    }
+
+    fn policy() -> ReplicaPolicy {
+        serde_saphyr::from_str(
+            "forecasterRef: {name: f}\nseries: s\ncapacityPerReplica: 100\nmaxReplicas: 50\nleadTime: 2m\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_floor_sees_only_forecasts_made_before_it() {
+        let trace = trace(vec![100.0, 900.0, 300.0]);
+        let forecasts = forecast_trace(&trace, &mut Echo { skill: Some(0.5) }, &mut |_| {});
+        assert_eq!(forecasts.latest(&trace, 0), None, "nothing is known during the first step");
+        assert_eq!(forecasts.latest(&trace, STEP - 1), None);
+        // During step 1 the latest forecast is the one made when step 0 ended: it knows 100, not 900.
+        let during_second = forecasts.latest(&trace, STEP + 1).map(|f| f.points[0][0]);
+        assert_eq!(during_second, Some(100.0));
+        assert_eq!(forecasts.latest(&trace, 2 * STEP).map(|f| f.generated_at_ms), Some(2 * STEP));
+        // After the trace, the last forecast stays the latest.
+        assert_eq!(forecasts.latest(&trace, 10 * STEP).map(|f| f.points[0][0]), Some(300.0));
+    }
+
+    #[test]
+    fn releases_are_counted_by_reason_and_after_the_first_day() {
+        let steps = usize::try_from(2 * DAY_MS / STEP).unwrap_or(0);
+        let trace = trace(vec![450.0; steps]);
+        // Skill -2: the forecast errs three times as much as the last value, below the default gate of -1.
+        let forecasts = forecast_trace(&trace, &mut Echo { skill: Some(-2.0) }, &mut |_| {});
+        let (policy, guardrails) = (policy(), Guardrails::default());
+        let mut floor = AugurFloor::new(&policy, &guardrails, 1, &trace, &forecasts);
+        let floors: Vec<i32> = (0..trace.values.len() as i64).map(|i| floor.floor_at(i * STEP)).collect();
+        assert!(floors.iter().all(|f| *f == 1), "released to the HPA's own minReplicas throughout");
+        let stats = &floor.stats;
+        assert_eq!(stats.all.evaluations, steps as u64);
+        assert_eq!(stats.all.released.get("NoForecast"), Some(&1), "the first step has no forecast");
+        assert_eq!(stats.all.released.get("LowForecastAccuracy"), Some(&(steps as u64 - 1)));
+        assert_eq!(stats.after_first_day.evaluations, steps as u64 / 2);
+        assert!((stats.after_first_day.released_percent() - 100.0).abs() < 1e-9);
+        assert_eq!(stats.changes, 0);
+
+        // A skilful forecast of the same load: 450 at 100 per replica needs 5 pods from the second step on.
+        let forecasts = forecast_trace(&trace, &mut Echo { skill: Some(0.5) }, &mut |_| {});
+        let mut floor = AugurFloor::new(&policy, &guardrails, 1, &trace, &forecasts);
+        let floors: Vec<i32> = (0..4).map(|i| floor.floor_at(i * STEP)).collect();
+        assert_eq!(floors, [1, 5, 5, 5]);
+        assert_eq!((floor.stats.changes, floor.stats.all.released_percent()), (1, 25.0));
+    }
+}
