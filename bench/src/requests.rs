@@ -28,7 +28,7 @@ use augur_runtime::{
     manifest,
 };
 use augur_simulate::{
-    Trace,
+    CostPoint, Trace, equal_cost,
     requests::{AugurRequests, replay, simulate_requests},
     vpa::Resource,
 };
@@ -166,9 +166,28 @@ fn totals(
     let short: f64 = scored.iter().map(|s| s.default.shortfall).sum();
     let hours: f64 = scored.iter().map(|s| s.default.cost).sum();
     writeln!(out, "total_augur_short_minutes={short:.0} total_augur_{hours_label}={:.1}", hours * factor)?;
-    let all: Vec<&Scored> = scored.iter().collect();
-    let change = folds::change(&all, |s| s.default).map_or("n/a".into(), |v| format!("{v:+.1}"));
-    writeln!(out, "total_short_minutes_at_equal_reserved_pct={change} traces={}", scored.len())
+    let frontier = (0..margins.len()).map(|index| CostPoint {
+        cost: scored.iter().filter_map(|s| s.reference.get(index)).map(|p| p.cost).sum(),
+        shortfall: scored.iter().filter_map(|s| s.reference.get(index)).map(|p| p.shortfall).sum(),
+    });
+    let reading = equal_cost(frontier, CostPoint { cost: hours, shortfall: short });
+    let pct = |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{v:+.1}"));
+    let flag = |extrapolated: bool| if extrapolated { "(extrapolated)" } else { "" };
+    match reading {
+        Some(e) => writeln!(
+            out,
+            "total_short_minutes_at_equal_reserved_pct={} vpa_short_minutes_at_equal_reserved={:.0}{} \
+             reserved_at_equal_short_minutes_pct={} vpa_{hours_label}_at_equal_short_minutes={:.1}{} traces={}",
+            pct(e.shortfall_change_pct),
+            e.shortfall_at_equal_cost.value,
+            flag(e.shortfall_at_equal_cost.extrapolated),
+            pct(e.cost_change_pct),
+            e.cost_at_equal_shortfall.value * factor,
+            flag(e.cost_at_equal_shortfall.extrapolated),
+            scored.len()
+        ),
+        None => writeln!(out, "total_short_minutes_at_equal_reserved_pct=n/a traces={}", scored.len()),
+    }
 }
 
 /// The container's policy for `resource` and the guardrails: the defaults, or `--policy`'s.
