@@ -18,10 +18,14 @@ pub enum BlockReason {
     InvalidForecast,
     /// The Forecaster's model for the series is still warming up.
     ModelNotReady,
-    /// The forecast carries no accuracy measure yet, so it cannot be checked against `maxForecastError`.
+    /// The forecast's skill (or, when `maxForecastError` is set, its MASE) has not been measured yet.
     AccuracyUnknown,
-    /// The forecast's rolling error is above `guardrails.maxForecastError`.
+    /// The forecast's skill is below `guardrails.minForecastSkill`, or its MASE above `guardrails.maxForecastError`.
     LowForecastAccuracy,
+    /// The series has less history than its full model needs: the floor follows the forecast only in proportion.
+    PartialHistory,
+    /// The forecast shows the load returning within the cooldown and lead time: scale-down is held.
+    LoadReturning,
     /// A referenced AnomalyDetector reports an active anomaly: scale-down is frozen.
     AnomalyActive,
     /// The last change was less than `guardrails.cooldown` ago: scale-down waits.
@@ -45,6 +49,8 @@ impl BlockReason {
             Self::ModelNotReady => "ModelNotReady",
             Self::AccuracyUnknown => "AccuracyUnknown",
             Self::LowForecastAccuracy => "LowForecastAccuracy",
+            Self::PartialHistory => "PartialHistory",
+            Self::LoadReturning => "LoadReturning",
             Self::AnomalyActive => "AnomalyActive",
             Self::Cooldown => "Cooldown",
             Self::StepLimit => "StepLimit",

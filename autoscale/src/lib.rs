@@ -20,7 +20,7 @@ mod replicas;
 mod requests;
 
 pub use block::{Block, BlockReason};
-pub use forecast::{ForecastView, interpolate_quantile};
+pub use forecast::{ForecastView, History, interpolate_quantile};
 pub use gates::STALE_AFTER_STEPS;
 pub use replicas::{FloorMemory, ReplicaDecision, replica_floor};
 pub use requests::{ContainerDecision, ResourceDecision, ResourceKind, container_requests, resource_request};

@@ -62,14 +62,15 @@ fn manifest(file: &str) -> Value {
 /// What the runtime pod applies: its entry and ModelReady, `ready` or still warming up, with `problems`, as of
 /// `at`.
 fn runtime_part(ready: bool, problems: Vec<RuntimeProblem>, at: i64) -> Value {
-    let forecast = Forecast { quantiles: vec![0.1, 0.5, 0.9], points: vec![vec![700.0, 800.0, 900.0]; 12] };
+    let points = vec![vec![700.0, 800.0, 900.0]; 12];
+    let forecast = Forecast { quantiles: vec![0.1, 0.5, 0.9], peaks: points.clone(), points };
     let seen = if ready { 900 } else { 200 };
     let series = SeriesForecast {
         series: SERIES,
         start: at + 300_000,
         step_ms: 300_000,
         forecast: &forecast,
-        accuracy: Accuracy { mase: Some(0.6), coverage: Some(0.9) },
+        accuracy: Accuracy { mase: Some(0.6), coverage: Some(0.9), skill: Some(0.3) },
         readiness: Readiness { points: seen, needed: 288 * 3 },
     };
     let (entries, model) = forecast_report(&[series], Some(&[SERIES.to_owned()]), at, &Limits::default());
@@ -237,7 +238,12 @@ fn every_streaming_status_maps_to_its_health() {
 fn blocked_health(reason: BlockReason) -> &'static str {
     match reason {
         BlockReason::NoForecast | BlockReason::ModelNotReady | BlockReason::AccuracyUnknown => "Progressing",
-        BlockReason::Cooldown | BlockReason::StepLimit | BlockReason::AnomalyActive => "Healthy",
+        // The forecast is in use; a guardrail shapes what it does.
+        BlockReason::Cooldown
+        | BlockReason::StepLimit
+        | BlockReason::AnomalyActive
+        | BlockReason::LoadReturning
+        | BlockReason::PartialHistory => "Healthy",
         BlockReason::StaleForecast
         | BlockReason::ForecastTooShort
         | BlockReason::InvalidForecast
@@ -247,7 +253,7 @@ fn blocked_health(reason: BlockReason) -> &'static str {
     }
 }
 
-const REASONS: [BlockReason; 12] = [
+const REASONS: [BlockReason; 14] = [
     BlockReason::NoForecast,
     BlockReason::StaleForecast,
     BlockReason::ForecastTooShort,
@@ -255,6 +261,8 @@ const REASONS: [BlockReason; 12] = [
     BlockReason::ModelNotReady,
     BlockReason::AccuracyUnknown,
     BlockReason::LowForecastAccuracy,
+    BlockReason::PartialHistory,
+    BlockReason::LoadReturning,
     BlockReason::AnomalyActive,
     BlockReason::Cooldown,
     BlockReason::StepLimit,
@@ -274,8 +282,14 @@ fn policy(mode: Mode) -> (Value, AutoScalePolicy) {
 /// A plan whose floor is `floor`, held back for `block` when given.
 fn plan(floor: i32, block: Option<Block>) -> Plan {
     let held = block.as_ref().map(|b| Held { reason: b.reason.as_str().into(), message: b.message.clone() });
-    let decision =
-        ReplicaDecision { floor, recommended: Some(floor), forecast_load: Some(812.5), block: block.clone() };
+    let decision = ReplicaDecision {
+        floor,
+        recommended: Some(floor),
+        forecast_load: Some(812.5),
+        forecast_skill: Some(0.4),
+        partial_trust: None,
+        block: block.clone(),
+    };
     let target = FloorTarget::Hpa(HpaTarget { name: "payments".into(), min_replicas: 3, current_replicas: Some(7) });
     Plan { replicas: Some(ReplicaPlan { decision, target, own_floor: 3 }), containers: Vec::new(), held }
 }

@@ -46,7 +46,7 @@ fn exported() -> BTreeSet<String> {
         value: 1.0,
         next: (0.5, 1.0, 1.5),
         readiness: Readiness { points: 1, needed: 1 },
-        accuracy: Accuracy { mase: Some(0.5), coverage: Some(0.9) },
+        accuracy: Accuracy { mase: Some(0.5), coverage: Some(0.9), skill: Some(0.2) },
     };
     runtime.forecasts.observe(&[step.clone(), step]);
     runtime.logs.refresh(&[TemplateText { id: 7, words: vec!["started".into()], count: 3 }]);

@@ -4,6 +4,7 @@ use augur_crds::common::Duration;
 use augur_crds::kinds::autoscale_policy::{Guardrails, LocalRef, ReplicaPolicy};
 
 use super::*;
+use crate::History;
 
 const MIN: i64 = 60_000;
 const NOW: i64 = 1_700_000_000_000;
@@ -25,7 +26,8 @@ fn guardrails() -> Guardrails {
         max_step_up: 4,
         max_step_down: 2,
         cooldown: Duration::from_secs(300),
-        max_forecast_error: 1.0,
+        min_forecast_skill: 0.0,
+        max_forecast_error: None,
         freeze_scale_down_on: Vec::new(),
     }
 }
@@ -37,8 +39,11 @@ fn forecast(loads: &[f64]) -> ForecastView {
         step_ms: MIN,
         quantiles: vec![0.1, 0.5, 0.9],
         points: loads.iter().map(|&load| vec![load * 0.5, load * 0.8, load]).collect(),
+        peaks: Vec::new(),
         generated_at_ms: NOW,
         accuracy: Some(0.6),
+        skill: Some(0.3),
+        history: None,
         model_ready: true,
     }
 }
@@ -164,7 +169,7 @@ fn stale_forecast_releases_the_floor() {
 }
 
 #[test]
-fn model_not_ready_releases_the_floor() {
+fn model_not_ready_without_history_releases_the_floor() {
     let mut f = flat(500.0);
     f.model_ready = false;
     let d = decide(Some(&f), memory(5, 0), false);
@@ -172,15 +177,75 @@ fn model_not_ready_releases_the_floor() {
 }
 
 #[test]
-fn inaccurate_or_unmeasured_forecast_releases_the_floor() {
+fn unskilled_or_unmeasured_forecast_releases_the_floor() {
     let mut f = flat(500.0);
-    f.accuracy = Some(1.0);
+    f.skill = Some(0.0);
     assert_eq!(decide(Some(&f), memory(5, 0), false).floor, 5);
-    f.accuracy = Some(1.01);
+    f.skill = Some(-0.01);
     let d = decide(Some(&f), memory(5, 0), false);
     assert_eq!((d.floor, reason(&d)), (1, Some(BlockReason::LowForecastAccuracy)));
-    f.accuracy = None;
+    assert_eq!(d.forecast_skill, Some(-0.01), "the skill is reported when it releases the floor too");
+    assert!(d.block.unwrap().message.contains("skill -0.01"));
+    f.skill = None;
     assert_eq!(reason(&decide(Some(&f), memory(5, 0), false)), Some(BlockReason::AccuracyUnknown));
+}
+
+#[test]
+fn the_optional_mase_gate_applies_only_when_set() {
+    let mut g = guardrails();
+    let mut f = flat(500.0);
+    f.accuracy = Some(2.5);
+    assert_eq!(replica_floor(&policy(), &g, Some(&f), &memory(5, 0), 1, false, NOW).floor, 5);
+    g.max_forecast_error = Some(2.0);
+    let d = replica_floor(&policy(), &g, Some(&f), &memory(5, 0), 1, false, NOW);
+    assert_eq!((d.floor, reason(&d)), (1, Some(BlockReason::LowForecastAccuracy)));
+    assert!(d.block.unwrap().message.contains("(MASE) 2.50"));
+}
+
+#[test]
+fn the_window_is_sized_by_its_peak_quantile() {
+    // Every step's 0.9 quantile is 300, but the 0.9 quantile of the largest of three steps is 450.
+    let mut f = flat(300.0);
+    f.peaks = (0..30).map(|row| vec![150.0, 240.0 + 30.0 * row as f64, 300.0 + 75.0 * row as f64]).collect();
+    let d = decide(Some(&f), memory(3, 10 * MIN), false);
+    assert_eq!(d.forecast_load, Some(450.0));
+    assert_eq!(d.floor, 5);
+}
+
+#[test]
+fn partial_history_follows_a_share_of_the_rise() {
+    let mut f = flat(900.0);
+    f.model_ready = false;
+    f.history = Some(History { points: 50, needed: 100 });
+    // The forecast asks for 9; the HPA's own floor is 1; half of the 8 above it is trusted.
+    let d = decide(Some(&f), memory(5, 10 * MIN), false);
+    assert_eq!(d.floor, 5);
+    assert_eq!((d.partial_trust, d.forecast_skill), (Some(0.5), Some(0.3)));
+    assert_eq!(reason(&d), Some(BlockReason::PartialHistory));
+    assert!(!d.released());
+    // 50 steps of a minute are left.
+    assert!(d.block.unwrap().message.contains("50m"), "the message gives the time left");
+    f.history = Some(History { points: 100, needed: 100 });
+    assert_eq!(decide(Some(&f), memory(5, 10 * MIN), false).floor, 9);
+}
+
+#[test]
+fn scale_down_is_held_while_the_load_returns_within_cooldown_and_lead() {
+    // Load is low for six minutes and back at minute 6: within cooldown (5) + lead (2) + one step.
+    let mut loads = [900.0; 30];
+    loads[..6].fill(200.0);
+    let d = decide(Some(&forecast(&loads)), memory(9, 10 * MIN), false);
+    assert_eq!(d.recommended, Some(2));
+    assert_eq!((d.floor, reason(&d)), (9, Some(BlockReason::LoadReturning)));
+    // Back only at minute 9: out of the window, so the floor may fall (by the step limit).
+    loads[..9].fill(200.0);
+    let d = decide(Some(&forecast(&loads)), memory(9, 10 * MIN), false);
+    assert_eq!((d.floor, reason(&d)), (7, Some(BlockReason::StepLimit)));
+    // Partly back: the floor falls only to what the returning load needs.
+    let mut loads = [600.0; 30];
+    loads[..6].fill(200.0);
+    let d = decide(Some(&forecast(&loads)), memory(7, 10 * MIN), false);
+    assert_eq!((d.floor, d.block), (6, None));
 }
 
 #[test]

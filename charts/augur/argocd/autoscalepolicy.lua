@@ -4,14 +4,17 @@
 -- the first reason anything was held back. Reasons are of three kinds:
 --   - waiting for a usable forecast (none published yet, the model warming up, its accuracy not yet measured):
 --     Progressing;
---   - a guardrail at work (cooldown, step limit, scale-down frozen by an anomaly) while the forecast is in use:
+--   - a guardrail at work while the forecast is in use (cooldown, step limit, scale-down frozen by an anomaly or held
+--     because the forecast shows the load returning, the floor followed in proportion while history is partial):
 --     Healthy, with the reason in the message;
 --   - anything else (a stale, short, malformed or inaccurate forecast, bounds that do not parse, a missing target,
 --     a resize the API server refused): Degraded, since scaling has fallen back to the HPA alone until someone acts.
 -- A reason this script does not know counts as Degraded: showing a new reason is safer than hiding it.
 
 local WAITING = { NoForecast = true, ModelNotReady = true, AccuracyUnknown = true }
-local GUARDRAIL = { Cooldown = true, StepLimit = true, AnomalyActive = true }
+local GUARDRAIL = {
+  Cooldown = true, StepLimit = true, AnomalyActive = true, LoadReturning = true, PartialHistory = true,
+}
 
 local pending = not_yet_observed("the controller", "being deleted: restoring the values the policy replaced")
 if pending ~= nil then

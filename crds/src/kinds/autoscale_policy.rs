@@ -250,11 +250,22 @@ pub struct Guardrails {
     /// Least time between two changes.
     #[serde(default = "default_cooldown")]
     pub cooldown: Duration,
-    /// When the forecast's rolling MASE is above this (1.0 = no better than repeating last season), the floor is
-    /// released to the HPA's own minReplicas and scaling is reactive only.
-    #[serde(default = "default_max_forecast_error")]
+    /// How much better than repeating the latest value the forecast must be before the floor (and requests) follow
+    /// it. Skill is `1 − error ÷ error of the last value` (the Forecaster's `accuracy.skill`, measured as actual
+    /// values arrive): 0 is no better than what the HPA does without a forecast, 0.2 means errors 20% smaller. Below
+    /// this, the floor is released to the HPA's own minReplicas and scaling is reactive only. The default, -1,
+    /// releases it only when the forecast errs twice as much as the last value: the floor is sized from the
+    /// forecast's own calibrated peak quantiles, which help even when its point forecast is no better than the last
+    /// value, so a stricter gate costs more under-provisioning than it saves.
+    #[serde(default = "default_min_forecast_skill")]
+    #[schemars(range(min = -1.0, max = 1.0))]
+    pub min_forecast_skill: f64,
+    /// Optional second gate: when the forecast's rolling MASE (its error over that of repeating the last season)
+    /// is above this, the floor is released too. Unset by default: on regular load repeating yesterday is nearly
+    /// perfect, so a forecast that anticipates every rush can still score above 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 100.0), extend("exclusiveMinimum" = true))]
-    pub max_forecast_error: f64,
+    pub max_forecast_error: Option<f64>,
     /// AnomalyDetectors (same namespace) whose active anomalies hold scale-down.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 8))]
@@ -267,7 +278,8 @@ impl Default for Guardrails {
             max_step_up: default_max_step_up(),
             max_step_down: default_max_step_down(),
             cooldown: default_cooldown(),
-            max_forecast_error: default_max_forecast_error(),
+            min_forecast_skill: default_min_forecast_skill(),
+            max_forecast_error: None,
             freeze_scale_down_on: Vec::new(),
         }
     }
@@ -285,8 +297,8 @@ fn default_cooldown() -> Duration {
     Duration::from_secs(180)
 }
 
-fn default_max_forecast_error() -> f64 {
-    1.0
+fn default_min_forecast_skill() -> f64 {
+    -1.0
 }
 
 /// Observed state of an AutoScalePolicy.
@@ -314,9 +326,13 @@ pub struct Recommendation {
     /// The HPA floor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_replicas: Option<i32>,
-    /// Forecast load the floor provisions for.
+    /// Forecast load the floor provisions for: the policy's quantile of the largest load until new pods are ready.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast_load: Option<f64>,
+    /// Skill of the load forecast against repeating the last value (the Forecaster's `accuracy.skill`): above 0 it
+    /// adds foresight to what the HPA does alone; below `guardrails.minForecastSkill` the floor is released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast_skill: Option<f64>,
     /// Container requests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]

@@ -27,6 +27,7 @@ use crate::common::{
     printcolumn(name = "Series", type_ = "integer", json_path = ".status.seriesTracked"),
     printcolumn(name = "Horizon", type_ = "string", json_path = ".spec.model.horizon"),
     printcolumn(name = "MASE", type_ = "number", json_path = ".status.accuracy.mase", description = "rolling mean absolute scaled error; below 1 beats a seasonal-naive forecast"),
+    printcolumn(name = "Skill", type_ = "number", json_path = ".status.accuracy.skill", description = "rolling skill against repeating the last value; above 0 the forecast adds foresight"),
     printcolumn(name = "Coverage", type_ = "number", json_path = ".status.accuracy.coverage", priority = 1),
     printcolumn(name = "Lag", type_ = "integer", json_path = ".status.lagRecords", priority = 1),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
@@ -151,6 +152,12 @@ pub struct ForecastAccuracy {
     /// Share of actual values that fell inside the outermost quantile band.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<f64>,
+    /// Skill against repeating the last value, which is what reactive scaling does without a forecast:
+    /// `1 − error ÷ error of the last value`, one step ahead, as actual values arrive. 0 means no better than the
+    /// last value, 0.3 means errors 30% smaller; negative means worse. AutoScalePolicies gate on it
+    /// (`guardrails.minForecastSkill`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill: Option<f64>,
 }
 
 /// A forecast of one series, as published for autoscaling.
@@ -176,7 +183,30 @@ pub struct PublishedForecast {
     /// One row per step ahead; each row holds one value per quantile.
     #[schemars(length(max = 1000), inner(length(max = 9)))]
     pub points: Vec<Vec<f64>>,
+    /// Row `i`: for each quantile, the quantile of the *largest* value over the first `i + 1` points (learned
+    /// from the model's own errors on that maximum). Capacity planned for a window reads the window's last row: the
+    /// maximum of the per-point quantiles would under-provision, since some point of a window exceeds its own
+    /// quantile more often than any one point does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1000), inner(length(max = 9)))]
+    pub peaks: Vec<Vec<f64>>,
     /// This series' own accuracy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy: Option<ForecastAccuracy>,
+    /// Present while the series has less history than its full model needs (one season, e.g. a day): the
+    /// forecast comes from the models ready so far, and AutoScalePolicies trust it in proportion to the history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_up: Option<ForecastWarmUp>,
+}
+
+/// How far a series' model is through its warm-up.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForecastWarmUp {
+    /// Steps of history seen.
+    pub points: i64,
+    /// Steps of history the full model needs.
+    pub needed: i64,
+    /// When the full model is expected to be ready.
+    pub ready_at: Time,
 }

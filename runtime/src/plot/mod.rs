@@ -1,5 +1,6 @@
-//! Plots as standalone SVG: a panel per series with the value, the expected value and band, and marked points.
-//! Hand-written SVG keeps the runtime free of plotting dependencies; any browser shows the result.
+//! Plots as standalone SVG: a panel per series with the value, the expected value and band, and marked points;
+//! x-y charts ([`xy`]). Hand-written SVG keeps the runtime free of plotting dependencies; any browser shows the
+//! result.
 //!
 //! Where a panel's points stop having values and carry only a forecast, a dotted vertical line marks "now": what is
 //! right of it is the forecast ahead. Counts are drawn from zero ([`Axes::zero_based`]), so a quiet template does not
@@ -7,6 +8,9 @@
 
 #[cfg(test)]
 mod tests;
+mod xy;
+
+pub use xy::{XySeries, XyTitles, render_xy, side_by_side};
 
 use std::fmt::Write;
 
@@ -196,6 +200,9 @@ fn number(value: f64) -> String {
     let magnitude = value.abs();
     if magnitude >= 1e6 || (magnitude > 0.0 && magnitude < 1e-3) {
         format!("{value:.2e}")
+    } else if magnitude >= 100.0 {
+        // Axis labels of hundreds and more need no decimals.
+        format!("{value:.0}")
     } else {
         format!("{value:.3}").trim_end_matches('0').trim_end_matches('.').to_owned()
     }

@@ -64,3 +64,37 @@ fn empty_and_flat_series_do_not_break_the_plot() {
     let svg = render("t", "", &[Panel::default(), panel(&[5.0; 10], &[])]);
     assert!(!svg.contains("NaN") && !svg.contains("inf"));
 }
+
+fn xy(name: &str, points: &[(f64, f64)], joined: bool) -> XySeries {
+    XySeries {
+        name: name.into(),
+        points: points.to_vec(),
+        labels: points.iter().map(|p| format!("{}", p.0)).collect(),
+        color: "#3182bd".into(),
+        joined,
+    }
+}
+
+#[test]
+fn an_xy_chart_joins_a_series_and_labels_its_points() {
+    let titles = XyTitles { title: "frontier", note: "", x: "pod-hours", y: "under <pod-min>" };
+    let svg =
+        render_xy(titles, &[xy("HPA", &[(100.0, 50.0), (150.0, 10.0)], true), xy("A", &[(120.0, f64::NAN)], false)]);
+    assert_eq!(svg.matches("<polyline").count(), 1);
+    assert_eq!(svg.matches("<circle").count(), 2 + 2, "two points and two legend marks; NaN left out");
+    assert!(svg.contains("under &lt;pod-min&gt;") && !svg.contains("NaN"));
+}
+
+#[test]
+fn two_drawings_sit_side_by_side() {
+    let left = render("t", "", &[panel(&[1.0, 2.0], &[])]);
+    let right = render_xy(XyTitles { title: "f", note: "", x: "x", y: "y" }, &[xy("s", &[(1.0, 1.0)], false)]);
+    let both = side_by_side(&left, &right);
+    assert!(
+        both.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" width="1660" height="460""#),
+        "{}",
+        &both[..120]
+    );
+    assert!(both.contains(r#"<svg x="1100" y="0" xmlns"#));
+    assert_eq!(both.matches("<svg").count(), 3);
+}

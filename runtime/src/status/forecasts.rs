@@ -1,16 +1,17 @@
 //! A Forecaster pod's entries, pure: per-series forecasts in, bounded [`PublishedForecast`]s and the models' progress
 //! out. Only the series the policies reference (when a list is given), at most [`Limits::max_series`] of them, each
 //! cut to a number of points that keeps the whole status small (etcd objects are limited to about 1.5 MB), values
-//! rounded to 6 significant digits. Series still warming up are not published: their "forecast" is only the last
-//! value, and a policy should see that no forecast exists rather than act on it. No I/O, no clock (the caller passes
-//! `now`), so every bound and the progress wording are tested directly.
+//! rounded to 6 significant digits. A series still warming up is published with its `warmUp` (history seen and
+//! needed, and when it will be ready), so a policy can give it partial trust instead of none; ready series come
+//! first when the limit bites. No I/O, no clock (the caller passes `now`), so every bound and the progress wording
+//! are tested directly.
 
 use std::collections::BTreeSet;
 
 use augur_crds::{
     AutoScalePolicy,
     common::Duration,
-    kinds::forecaster::{ForecastAccuracy, PublishedForecast},
+    kinds::forecaster::{ForecastAccuracy, ForecastWarmUp, PublishedForecast},
 };
 use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 
@@ -127,20 +128,25 @@ pub fn forecast_report(
             None => missing.push(*series),
         }
     }
-    let skipped = ready.len().saturating_sub(max_series);
-    ready.truncate(max_series);
+    let ready_count = ready.len();
+    // Warming series follow the ready ones: partial trust is better than none, but never at a ready one's expense.
+    let mut published: Vec<&SeriesForecast<'_>> = ready;
+    published.extend(warming.iter().copied().filter(|f| !f.readiness.is_ready() && is_publishable(f.forecast)));
+    let skipped = ready_count.saturating_sub(max_series);
+    published.truncate(max_series);
 
-    let columns_per_series: Vec<Vec<usize>> = ready.iter().map(|f| select_columns(&f.forecast.quantiles)).collect();
-    let total_columns: usize = columns_per_series.iter().map(Vec::len).sum::<usize>().max(1);
+    let columns_per_series: Vec<Vec<usize>> = published.iter().map(|f| select_columns(&f.forecast.quantiles)).collect();
+    // Each row is published twice: its quantiles and its peaks.
+    let total_columns: usize = 2 * columns_per_series.iter().map(Vec::len).sum::<usize>().max(1);
     let points = (limits.max_values / total_columns).clamp(1, limits.max_points.clamp(1, SCHEMA_MAX_POINTS));
-    let published = ready
+    let published = published
         .iter()
         .zip(&columns_per_series)
         .map(|(forecast, columns)| publish_one(forecast, columns, points, now))
         .collect();
     let measured = forecasts.iter().filter(|f| f.accuracy.mase.is_some_and(f64::is_finite)).count();
     let entries = KindEntries::Forecasts { forecasts: published, accuracy: overall_accuracy(forecasts), measured };
-    (entries, progress(selected.len(), ready.len() + skipped, &warming, &missing, skipped))
+    (entries, progress(selected.len(), ready_count, &warming, &missing, skipped))
 }
 
 /// Whether the forecast has points and only finite values (JSON has no NaN; the schema wants numbers).
@@ -173,7 +179,19 @@ fn select_columns(quantiles: &[f64]) -> Vec<usize> {
 }
 
 fn publish_one(forecast: &SeriesForecast<'_>, columns: &[usize], points: usize, now: Millis) -> PublishedForecast {
-    let rows = forecast.forecast.points.iter().take(points);
+    let cut = |rows: &[Vec<f64>]| -> Vec<Vec<f64>> {
+        let rows = rows.iter().take(points);
+        rows.map(|row| columns.iter().filter_map(|&i| row.get(i).copied().map(round)).collect()).collect()
+    };
+    let readiness = forecast.readiness;
+    let warm_up = (!readiness.is_ready()).then(|| {
+        let left = i64::try_from(readiness.needed.saturating_sub(readiness.points)).unwrap_or(i64::MAX);
+        ForecastWarmUp {
+            points: i64::try_from(readiness.points).unwrap_or(i64::MAX),
+            needed: i64::try_from(readiness.needed).unwrap_or(i64::MAX),
+            ready_at: time(now.saturating_add(left.saturating_mul(forecast.step_ms))),
+        }
+    });
     PublishedForecast {
         series: forecast.series.to_owned(),
         pod: None,
@@ -181,8 +199,11 @@ fn publish_one(forecast: &SeriesForecast<'_>, columns: &[usize], points: usize, 
         start: time(forecast.start),
         step: Duration::from_millis(u64::try_from(forecast.step_ms).unwrap_or(0)),
         quantiles: columns.iter().filter_map(|&i| forecast.forecast.quantiles.get(i).copied()).collect(),
-        points: rows.map(|row| columns.iter().filter_map(|&i| row.get(i).copied().map(round)).collect()).collect(),
-        accuracy: Some(accuracy(forecast.accuracy)).filter(|a| a.mase.is_some() || a.coverage.is_some()),
+        points: cut(&forecast.forecast.points),
+        peaks: cut(&forecast.forecast.peaks),
+        accuracy: Some(accuracy(forecast.accuracy))
+            .filter(|a| a.mase.is_some() || a.coverage.is_some() || a.skill.is_some()),
+        warm_up,
     }
 }
 
@@ -200,17 +221,22 @@ fn accuracy(accuracy: Accuracy) -> ForecastAccuracy {
     ForecastAccuracy {
         mase: accuracy.mase.filter(|v| v.is_finite()).map(round),
         coverage: accuracy.coverage.filter(|v| v.is_finite()).map(round),
+        skill: accuracy.skill.filter(|v| v.is_finite()).map(round),
     }
 }
 
-/// Mean MASE and coverage over every series that has them.
+/// Mean MASE, coverage and skill over every series that has them.
 fn overall_accuracy(forecasts: &[SeriesForecast<'_>]) -> Option<ForecastAccuracy> {
     let mean = |values: Vec<f64>| (!values.is_empty()).then(|| round(values.iter().sum::<f64>() / values.len() as f64));
     let finite = |pick: fn(&Accuracy) -> Option<f64>| -> Vec<f64> {
         forecasts.iter().filter_map(|f| pick(&f.accuracy)).filter(|v| v.is_finite()).collect()
     };
-    let overall = ForecastAccuracy { mase: mean(finite(|a| a.mase)), coverage: mean(finite(|a| a.coverage)) };
-    (overall.mase.is_some() || overall.coverage.is_some()).then_some(overall)
+    let overall = ForecastAccuracy {
+        mase: mean(finite(|a| a.mase)),
+        coverage: mean(finite(|a| a.coverage)),
+        skill: mean(finite(|a| a.skill)),
+    };
+    (overall.mase.is_some() || overall.coverage.is_some() || overall.skill.is_some()).then_some(overall)
 }
 
 fn progress(
@@ -230,7 +256,7 @@ fn progress(
             format!("{}: forecast not finite", f.series)
         } else {
             format!(
-                "{}: {} of {} steps of history, about {} left",
+                "{}: {} of {} steps of history, about {} left (published with partial trust)",
                 f.series,
                 f.readiness.points,
                 f.readiness.needed,

@@ -226,33 +226,34 @@ fn overall_accuracy<'a>(
     if others.is_empty() {
         return own.cloned();
     }
-    let mut mase = Vec::new();
-    let mut coverage = Vec::new();
+    let (mut mase, mut coverage, mut skill) = (Vec::new(), Vec::new(), Vec::new());
     for accuracy in forecasts.iter().filter_map(|f| f.accuracy.as_ref()) {
         mase.extend(accuracy.mase);
         coverage.extend(accuracy.coverage);
+        skill.extend(accuracy.skill);
     }
     for other in others {
         mase.extend(other["accuracy"]["mase"].as_f64());
         coverage.extend(other["accuracy"]["coverage"].as_f64());
+        skill.extend(other["accuracy"]["skill"].as_f64());
     }
     let mean = |values: &[f64]| (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
-    let overall = ForecastAccuracy { mase: mean(&mase), coverage: mean(&coverage) };
-    (overall.mase.is_some() || overall.coverage.is_some()).then_some(overall)
+    let overall = ForecastAccuracy { mase: mean(&mase), coverage: mean(&coverage), skill: mean(&skill) };
+    (overall.mase.is_some() || overall.coverage.is_some() || overall.skill.is_some()).then_some(overall)
 }
 
-/// `forecasts` with their points cut (evenly, from the far end) so that all their numbers fit `budget`.
+/// `forecasts` with their points and peaks cut (evenly, from the far end) so that all their numbers fit `budget`.
 fn trimmed(forecasts: &[PublishedForecast], budget: usize) -> Vec<PublishedForecast> {
-    let total: usize = forecasts.iter().map(|f| f.points.iter().map(Vec::len).sum::<usize>()).sum();
+    let numbers = |rows: &[Vec<f64>]| rows.iter().map(Vec::len).sum::<usize>();
+    let total: usize = forecasts.iter().map(|f| numbers(&f.points) + numbers(&f.peaks)).sum();
     if total <= budget {
         return forecasts.to_vec();
     }
-    let columns: usize = forecasts.iter().map(|f| f.quantiles.len().max(1)).sum::<usize>().max(1);
+    let per_row = |f: &PublishedForecast| f.quantiles.len().max(1) * if f.peaks.is_empty() { 1 } else { 2 };
+    let columns: usize = forecasts.iter().map(per_row).sum::<usize>().max(1);
     let points = (budget / columns).max(1);
-    forecasts
-        .iter()
-        .map(|f| PublishedForecast { points: f.points.iter().take(points).cloned().collect(), ..f.clone() })
-        .collect()
+    let cut = |rows: &[Vec<f64>]| rows.iter().take(points).cloned().collect();
+    forecasts.iter().map(|f| PublishedForecast { points: cut(&f.points), peaks: cut(&f.peaks), ..f.clone() }).collect()
 }
 
 /// Two decimals: rates are not more precise than that.

@@ -14,8 +14,10 @@ const STEP: i64 = 300_000;
 
 fn forecast(columns: usize, rows: usize, base: f64) -> Forecast {
     let quantiles: Vec<f64> = (1..=columns).map(|i| i as f64 / (columns + 1) as f64).collect();
-    let points = (0..rows).map(|k| (0..columns).map(|c| base + k as f64 + c as f64 / 3.0).collect()).collect();
-    Forecast { quantiles, points }
+    let points: Vec<Vec<f64>> =
+        (0..rows).map(|k| (0..columns).map(|c| base + k as f64 + c as f64 / 3.0).collect()).collect();
+    let peaks = points.iter().map(|row| row.iter().map(|v| v + 0.5).collect()).collect();
+    Forecast { quantiles, points, peaks }
 }
 
 fn entry<'a>(series: &'a str, forecast: &'a Forecast, points: u64, needed: u64) -> SeriesForecast<'a> {
@@ -24,7 +26,7 @@ fn entry<'a>(series: &'a str, forecast: &'a Forecast, points: u64, needed: u64) 
         start: NOW + STEP,
         step_ms: STEP,
         forecast,
-        accuracy: Accuracy { mase: Some(0.5), coverage: Some(0.8) },
+        accuracy: Accuracy { mase: Some(0.5), coverage: Some(0.8), skill: Some(0.25) },
         readiness: Readiness { points, needed },
     }
 }
@@ -55,26 +57,44 @@ fn publishes_only_the_wanted_ready_series_with_times_step_and_quantiles() {
     assert_eq!(published.quantiles, vec![0.25, 0.5, 0.75]);
     assert_eq!(published.points.len(), 12);
     assert_eq!(published.points[1], vec![101.0, 101.333, 101.667], "six significant digits");
+    assert_eq!(published.peaks[1], vec![101.5, 101.833, 102.167], "peaks are published with the points");
+    assert_eq!(published.warm_up, None);
     assert_eq!(published.step.as_std().as_secs(), 300);
     assert_eq!(published.start.0.as_millisecond(), NOW + STEP);
     assert_eq!(published.generated_at.0.as_millisecond(), NOW);
     assert!(status.progress.ready);
     assert_eq!(status.progress.message, "1 of 1 series ready");
-    assert_eq!(status.accuracy, Some(ForecastAccuracy { mase: Some(0.5), coverage: Some(0.8) }));
+    let accuracy = ForecastAccuracy { mase: Some(0.5), coverage: Some(0.8), skill: Some(0.25) };
+    assert_eq!(status.accuracy, Some(accuracy.clone()));
+    assert_eq!(published.accuracy, Some(accuracy));
 }
 
 #[test]
-fn warming_up_and_missing_series_make_model_ready_false_and_are_not_published() {
+fn warming_series_are_published_with_their_history_and_make_model_ready_false() {
     let (a, b) = (forecast(3, 4, 1.0), forecast(3, 4, 1.0));
-    let all = [entry("ready", &a, 400, 288), entry("young", &b, 48, 288)];
+    let all = [entry("young", &b, 48, 288), entry("ready", &a, 400, 288)];
     let wanted = vec!["ready".to_owned(), "young".to_owned(), "absent".to_owned()];
     let status = publish(&all, Some(&wanted), &Limits::default());
-    assert_eq!(status.forecasts.iter().map(|f| f.series.as_str()).collect::<Vec<_>>(), ["ready"]);
+    assert_eq!(status.forecasts.iter().map(|f| f.series.as_str()).collect::<Vec<_>>(), ["ready", "young"]);
+    let warm_up = status.forecasts[1].warm_up.clone().unwrap();
+    assert_eq!((warm_up.points, warm_up.needed), (48, 288));
+    assert_eq!(warm_up.ready_at.0.as_millisecond(), NOW + 240 * STEP, "240 steps of 5 minutes left");
     assert!(!status.progress.ready);
     assert_eq!(
         status.progress.message,
-        "1 of 3 series ready; warming up: young: 48 of 288 steps of history, about 20h left; no points yet: absent"
+        "1 of 3 series ready; warming up: young: 48 of 288 steps of history, about 20h left (published with partial \
+         trust); no points yet: absent"
     );
+}
+
+#[test]
+fn ready_series_come_first_when_the_limit_bites() {
+    let forecasts: Vec<Forecast> = (0..3).map(|i| forecast(3, 4, f64::from(i))).collect();
+    let all =
+        [entry("a", &forecasts[0], 10, 288), entry("b", &forecasts[1], 400, 288), entry("c", &forecasts[2], 400, 288)];
+    let limits = Limits { max_series: 2, ..Limits::default() };
+    let status = publish(&all, None, &limits);
+    assert_eq!(status.forecasts.iter().map(|f| f.series.as_str()).collect::<Vec<_>>(), ["b", "c"]);
 }
 
 #[test]
@@ -94,7 +114,10 @@ fn series_points_and_values_are_bounded() {
     let limits = Limits { max_series: 100, max_points: 5000, max_values: 9_600 };
     let status = publish(&all, None, &limits);
     assert_eq!(status.forecasts.len(), 32, "one pod's limit");
-    assert!(status.forecasts.iter().all(|f| f.points.len() == 100), "9600 values over 32 series of 3 columns");
+    assert!(
+        status.forecasts.iter().all(|f| f.points.len() == 50 && f.peaks.len() == 50),
+        "9600 values over 32 series of 3 columns, points and peaks"
+    );
     assert!(status.progress.message.ends_with("; 8 ready series not published (limit reached)"));
     let bytes = serde_json::to_vec(&status.forecasts).unwrap_or_default().len();
     assert!(bytes < 200_000, "{bytes} bytes");
@@ -105,6 +128,7 @@ fn more_than_nine_quantiles_keep_the_median_and_the_outermost() {
     let wide = Forecast {
         quantiles: vec![0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99],
         points: vec![(0..11).map(f64::from).collect()],
+        peaks: vec![(0..11).map(f64::from).collect()],
     };
     let status = publish(&[entry("rps", &wide, 400, 288)], None, &Limits::default());
     let published = &status.forecasts[0];

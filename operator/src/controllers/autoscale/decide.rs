@@ -117,12 +117,12 @@ pub fn decide(policy: &AutoScalePolicy, inputs: &Inputs, originals: &Originals, 
     let containers: Vec<ContainerDecision> = spec
         .resources
         .iter()
-        .flat_map(|r| &r.containers)
-        .map(|container| {
+        .flat_map(|r| r.containers.iter().map(move |container| (r.update, container)))
+        .map(|(update, container)| {
             let forecaster = &container.forecaster_ref.name;
             let cpu = container.cpu.as_ref().and_then(|f| inputs.forecast(forecaster, &f.series));
             let memory = container.memory.as_ref().and_then(|f| inputs.forecast(forecaster, &f.series));
-            container_requests(container, guardrails, cpu, memory, now_ms)
+            container_requests(container, update, guardrails, (cpu, memory), now_ms)
         })
         .collect();
     if held.is_none() {

@@ -49,7 +49,7 @@ fn policy_json(mutate: impl FnOnce(&mut Value)) -> Value {
             "mode": "Enforce",
             "replicas": {"forecasterRef": {"name": "checkout-load"}, "series": "rps", "quantile": 0.9,
                 "capacityPerReplica": 100.0, "minReplicas": 1, "maxReplicas": 20, "leadTime": "2m"},
-            "guardrails": {"maxStepUp": 10, "maxStepDown": 2, "cooldown": "3m", "maxForecastError": 1.0},
+            "guardrails": {"maxStepUp": 10, "maxStepDown": 2, "cooldown": "3m", "minForecastSkill": 0.0},
         },
     });
     mutate(&mut policy);
@@ -60,8 +60,9 @@ fn policy(mutate: impl FnOnce(&mut Value)) -> Arc<AutoScalePolicy> {
     Arc::new(serde_json::from_value(policy_json(mutate)).unwrap_or_else(|e| panic!("{e}")))
 }
 
-/// The Forecaster with a published forecast of `rps` whose 0.9 quantile peaks at 610 within lead time + one step.
-fn forecaster(model_ready: &str, mase: f64) -> Value {
+/// The Forecaster with a published forecast of `rps` whose 0.9 quantile peaks at 610 within lead time + one step,
+/// of skill `skill` against the last value.
+fn forecaster(model_ready: &str, skill: f64) -> Value {
     json!({
         "apiVersion": "augur.dev/v1alpha1",
         "kind": "Forecaster",
@@ -73,7 +74,7 @@ fn forecaster(model_ready: &str, mase: f64) -> Value {
             "forecasts": [{
                 "series": "rps", "generatedAt": at(-60), "start": at(-60), "step": "5m", "quantiles": [0.5, 0.9],
                 "points": [[400.0, 520.0], [450.0, 610.0], [800.0, 990.0], [300.0, 350.0]],
-                "accuracy": {"mase": mase},
+                "accuracy": {"mase": 1.5, "skill": skill},
             }],
         },
     })
@@ -186,11 +187,14 @@ async fn enforce_records_the_original_then_applies_only_min_replicas_as_augur_au
     assert_eq!(status["observedGeneration"], 2);
     assert_eq!(status["recommendation"]["minReplicas"], 7);
     assert_eq!(status["recommendation"]["forecastLoad"], 610.0);
+    assert_eq!(status["recommendation"]["forecastSkill"], 0.6);
     assert_eq!(status["applied"]["minReplicas"], 7);
     assert_eq!(status["applied"]["time"], at(0));
     assert!(status.get("blocked").is_none(), "{status}");
     assert_eq!(condition(status, "Ready")["reason"], "Enforcing");
     assert_eq!(condition(status, "ForecastUsed")["status"], "True");
+    let message = condition(status, "ForecastUsed")["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("skill 0.60 against repeating the last value"), "{message}");
 }
 
 #[tokio::test]
@@ -323,7 +327,7 @@ async fn low_accuracy_releases_a_raised_floor_back_to_the_original() {
             "blocked": {"reason": "LowForecastAccuracy", "message": "", "since": at(-600)}});
     });
     let script = vec![
-        get(FORECASTER, forecaster("True", 3.0)),
+        get(FORECASTER, forecaster("True", -0.5)),
         get(HPAS, list(vec![hpa(7)])),
         apply(HPA, SCALER_MANAGER, hpa(2)),
         apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
@@ -336,6 +340,7 @@ async fn low_accuracy_releases_a_raised_floor_back_to_the_original() {
     assert_eq!(status["blocked"]["since"], at(-600), "kept while the reason holds");
     assert_eq!(status["applied"]["minReplicas"], 2);
     assert!(status["blocked"]["message"].as_str().unwrap_or_default().contains("released"), "{status}");
+    assert!(status["blocked"]["message"].as_str().unwrap_or_default().contains("skill -0.50"), "{status}");
 }
 
 #[tokio::test]
@@ -522,7 +527,8 @@ fn strategic(path: &str, respond: Value) -> Expect {
 async fn in_place_requests_resize_only_the_pods_that_differ() {
     let mut usage = forecaster("True", 0.5);
     usage["metadata"]["name"] = "checkout-cpu".into();
-    usage["status"]["forecasts"][0]["points"] = json!([[0.3, 0.4], [0.4, 0.5]]);
+    // A resize covers the next step only: 0.5 cores at the 0.9 quantile, whatever comes after.
+    usage["status"]["forecasts"][0]["points"] = json!([[0.4, 0.5], [0.3, 0.4]]);
     usage["status"]["forecasts"][0]["start"] = at(0).into();
     let script = vec![
         get("/apis/augur.dev/v1alpha1/namespaces/shop/forecasters/checkout-cpu", usage),

@@ -71,14 +71,20 @@ pub fn recommended_requests(containers: &[ContainerDecision]) -> Vec<ContainerRe
 fn stamped(
     previous: Option<&Recommendation>,
     min_replicas: Option<i32>,
-    forecast_load: Option<f64>,
+    forecast: (Option<f64>, Option<f64>),
     containers: Vec<ContainerRequests>,
     now: &Time,
 ) -> Recommendation {
     let time = previous
         .filter(|p| p.min_replicas == min_replicas && p.containers == containers)
         .map_or_else(|| now.clone(), |p| p.time.clone());
-    Recommendation { min_replicas, forecast_load, containers, time }
+    let (forecast_load, forecast_skill) = forecast;
+    Recommendation { min_replicas, forecast_load, forecast_skill: forecast_skill.map(round2), containers, time }
+}
+
+/// Two decimals: a skill is not more precise than that, and an unchanged status stays unchanged.
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
 }
 
 /// The status after a reconcile: `plan` is `None` in mode Off; `in_force` is what the policy has applied (`None`
@@ -97,12 +103,13 @@ pub fn build(
     };
     let recommendation = plan.map(|plan| {
         let floor = plan.replicas.as_ref().map(|r| r.decision.floor);
-        let load = plan.replicas.as_ref().and_then(|r| r.decision.forecast_load);
-        stamped(previous.recommendation.as_ref(), floor, load, recommended_requests(&plan.containers), now)
+        let forecast =
+            plan.replicas.as_ref().map_or((None, None), |r| (r.decision.forecast_load, r.decision.forecast_skill));
+        stamped(previous.recommendation.as_ref(), floor, forecast, recommended_requests(&plan.containers), now)
     });
     let applied = in_force.map(|in_force| {
-        let load = recommendation.as_ref().and_then(|r| r.forecast_load);
-        stamped(previous.applied.as_ref(), in_force.min_replicas, load, in_force.containers.clone(), now)
+        let forecast = recommendation.as_ref().map_or((None, None), |r| (r.forecast_load, r.forecast_skill));
+        stamped(previous.applied.as_ref(), in_force.min_replicas, forecast, in_force.containers.clone(), now)
     });
     let blocked = held.map(|held| Blocked {
         reason: held.reason.clone(),
@@ -125,11 +132,11 @@ pub fn build(
         None => condition(condition_type::READY, true, mode_reason, mode_message),
     }];
     if let Some(plan) = plan {
-        let released =
-            plan.replicas.as_ref().and_then(|r| r.decision.block.as_ref()).filter(|b| b.reason.releases_floor());
+        let decision = plan.replicas.as_ref().map(|r| &r.decision);
+        let released = decision.and_then(|d| d.block.as_ref()).filter(|b| b.reason.releases_floor());
         conditions.push(match released {
             Some(block) => condition(FORECAST_USED, false, block.reason.as_str(), block.message.clone()),
-            None => condition(FORECAST_USED, true, reason::FORECAST_TRUSTED, "the forecast passed every gate".into()),
+            None => condition(FORECAST_USED, true, reason::FORECAST_TRUSTED, trusted_message(decision)),
         });
     }
     AutoScalePolicyStatus {
@@ -138,6 +145,21 @@ pub fn build(
         applied,
         blocked,
     }
+}
+
+/// Why the forecast is in use: its skill, and partial trust while its series warms up.
+fn trusted_message(decision: Option<&augur_autoscale::ReplicaDecision>) -> String {
+    let mut message = "the forecast passed every gate".to_owned();
+    if let Some(skill) = decision.and_then(|d| d.forecast_skill) {
+        message.push_str(&format!(" (skill {skill:.2} against repeating the last value)"));
+    }
+    if let Some(share) = decision.and_then(|d| d.partial_trust) {
+        message.push_str(&format!(
+            "; its series has {:.0}% of the history its full model needs, so the floor follows that share of its rise",
+            share * 100.0
+        ));
+    }
+    message
 }
 
 /// Server-side applies `status` to the policy's status subresource.

@@ -50,7 +50,7 @@ fn forecaster(conditions: Value) -> Forecaster {
         "metadata": {"name": "load", "namespace": "shop"},
         "spec": {"source": {"prometheus": {"url": "http://p:9090", "query": "q"}}},
         "status": {"conditions": conditions, "forecasts": [{"series": "rps", "generatedAt": at(-10), "start": at(0),
-            "step": "5m", "quantiles": [0.5, 0.9], "points": [[300.0, 420.0], [350.0, 480.0]], "accuracy": {"mase": 0.4}}]},
+            "step": "5m", "quantiles": [0.5, 0.9], "points": [[300.0, 420.0], [350.0, 480.0]], "accuracy": {"mase": 0.4, "skill": 0.4}}]},
     }))
     .unwrap_or_else(|e| panic!("{e}"))
 }

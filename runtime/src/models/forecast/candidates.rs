@@ -1,6 +1,6 @@
 //! The candidate models a forecaster combines: last value, robust simple exponential smoothing at three rates, a
-//! robust damped-trend Holt model, a Theta model (level plus half the drift), and robust additive seasonal models
-//! (daily, weekly) with profiles in interpolated bins. Robust: a residual is clipped to a few typical residuals before
+//! robust damped-trend Holt model, a Theta model (level plus half the drift), robust additive seasonal models
+//! (daily, weekly) with profiles in interpolated bins, and the value one season ago. Robust: a residual is clipped to a few typical residuals before
 //! it moves any state, and a run of one-sided clipped residuals lasting hours is taken as a level shift and jumped to.
 
 use serde::{Deserialize, Serialize};
@@ -61,11 +61,6 @@ impl Robust {
             if self.points == 0 { clipped.abs() } else { scale + self.tuning.scale_rate * (clipped.abs() - scale) };
         self.points += 1;
         (clipped, shift)
-    }
-
-    /// Whether enough points were seen to forecast.
-    fn warm(&self) -> bool {
-        self.points >= self.tuning.warm_up
     }
 }
 
@@ -187,6 +182,13 @@ pub enum Candidate {
     },
     /// Robust additive seasonal.
     Seasonal(Box<Seasonal>),
+    /// The value one season ago (the last value until a season has been seen).
+    SeasonalNaive {
+        /// The last season of values, as a ring indexed by the point's phase.
+        season: Vec<f64>,
+        /// Points seen.
+        points: u64,
+    },
 }
 
 impl Candidate {
@@ -210,23 +212,45 @@ impl Candidate {
         Self::Seasonal(Box::new(Seasonal::new(tuning, period, width, level_rate, profile_rate)))
     }
 
-    /// Whether it has seen enough to forecast.
-    pub fn ready(&self) -> bool {
+    /// The value one season of `period` points ago.
+    pub fn seasonal_naive(period: u64) -> Self {
+        Self::SeasonalNaive { season: vec![f64::NAN; usize::try_from(period.max(1)).unwrap_or(1)], points: 0 }
+    }
+
+    /// The season it models, in points, if any.
+    pub fn season(&self) -> Option<u64> {
         match self {
-            Self::Naive { last } => last.is_some(),
-            Self::Smoothing { robust, .. } | Self::Holt { robust, .. } | Self::Theta { robust, .. } => robust.warm(),
-            Self::Seasonal(s) => s.points >= s.period + s.robust.tuning.warm_up,
+            Self::Seasonal(s) => Some(s.period),
+            Self::SeasonalNaive { season, .. } => Some(season.len() as u64),
+            _ => None,
         }
     }
 
-    /// Points of history it needs before it forecasts.
+    /// Whether it has seen enough to forecast.
+    pub fn ready(&self) -> bool {
+        self.points_seen() >= self.history_needed()
+    }
+
+    /// Points seen so far.
+    fn points_seen(&self) -> u64 {
+        match self {
+            Self::Naive { last } => u64::from(last.is_some()),
+            Self::Smoothing { robust, .. } | Self::Holt { robust, .. } | Self::Theta { robust, .. } => robust.points,
+            Self::Seasonal(s) => s.points,
+            Self::SeasonalNaive { points, .. } => *points,
+        }
+    }
+
+    /// Points of history it needs before it forecasts: a seasonal model forecasts from its first full season (its
+    /// profile is then the season's own bin means).
     pub fn history_needed(&self) -> u64 {
         match self {
             Self::Naive { .. } => 1,
             Self::Smoothing { robust, .. } | Self::Holt { robust, .. } | Self::Theta { robust, .. } => {
                 robust.tuning.warm_up
             }
-            Self::Seasonal(s) => s.period + s.robust.tuning.warm_up,
+            Self::Seasonal(s) => s.period,
+            Self::SeasonalNaive { .. } => 1,
         }
     }
 
@@ -269,6 +293,13 @@ impl Candidate {
                 }
             },
             Self::Seasonal(s) => s.update(y),
+            Self::SeasonalNaive { season, points } => {
+                let len = season.len().max(1) as u64;
+                if let Some(slot) = season.get_mut((*points % len) as usize) {
+                    *slot = y;
+                }
+                *points += 1;
+            }
         }
     }
 
@@ -298,6 +329,16 @@ impl Candidate {
                     *value = s.level + s.season(s.points + k as u64);
                 }
             }
+            Self::SeasonalNaive { season, points } => {
+                let len = season.len().max(1) as u64;
+                let last = points.checked_sub(1).and_then(|p| season.get((p % len) as usize)).copied();
+                for (k, value) in out.iter_mut().enumerate() {
+                    // One season before point `points + k`; before a full season, the last value.
+                    let ago = (*points + k as u64) % len;
+                    let past = season.get(ago as usize).copied().filter(|v| !v.is_nan() && *points >= len);
+                    *value = past.or(last).unwrap_or(f64::NAN);
+                }
+            }
         }
     }
 
@@ -305,6 +346,7 @@ impl Candidate {
     pub fn heap_bytes(&self) -> usize {
         match self {
             Self::Seasonal(s) => std::mem::size_of::<Seasonal>() + s.profile.len() * 8 + s.counts.len() * 4,
+            Self::SeasonalNaive { season, .. } => season.len() * 8,
             _ => 0,
         }
     }

@@ -3,7 +3,9 @@
 //! - `augur_forecast_actual{series}`: the mean of the step that just closed;
 //! - `augur_forecast_predicted{series, bound}`: what the forecast made one step earlier said of that same step, its
 //!   `lower` and `upper` (outermost quantiles) and `median`; aligned with `actual`, so no query needs an offset;
-//! - `augur_forecast_mase{series}`: the series' rolling MASE, once measured (what a policy's accuracy gate reads).
+//! - `augur_forecast_skill{series}`: the series' rolling skill against repeating the last value, once measured (what a
+//!   policy's `minForecastSkill` gate reads; above 0 beats the last value);
+//! - `augur_forecast_mase{series}`: the series' rolling MASE, once measured (what `maxForecastError` reads).
 //!
 //! Series are unbounded, so only the series policies reference get a series here (at most [`MAX_SERIES`]; a pod
 //! that cannot list policies exports none), and a series no longer referenced loses its series.
@@ -44,6 +46,7 @@ pub struct ForecastMetrics {
     actual: Family<SeriesLabel, FloatGauge>,
     predicted: Family<BoundLabels, FloatGauge>,
     mase: Family<SeriesLabel, FloatGauge>,
+    skill: Family<SeriesLabel, FloatGauge>,
     state: Mutex<Exported>,
 }
 
@@ -57,7 +60,8 @@ struct Exported {
 impl ForecastMetrics {
     /// Registers the forecast metrics in `registry` (prefixed `augur_forecast` by the caller).
     pub fn register(registry: &mut Registry) -> Self {
-        let (actual, predicted, mase) = (Family::default(), Family::default(), Family::default());
+        let (actual, predicted) = (Family::default(), Family::default());
+        let (mase, skill) = (Family::default(), Family::default());
         registry.register("actual", "Mean of the step that just closed, per policy-referenced series", actual.clone());
         registry.register(
             "predicted",
@@ -65,7 +69,12 @@ impl ForecastMetrics {
             predicted.clone(),
         );
         registry.register("mase", "Rolling mean absolute scaled error, per policy-referenced series", mase.clone());
-        Self { actual, predicted, mase, state: Mutex::default() }
+        registry.register(
+            "skill",
+            "Rolling skill against repeating the last value (above 0 beats it), per policy-referenced series",
+            skill.clone(),
+        );
+        Self { actual, predicted, mase, skill, state: Mutex::default() }
     }
 
     /// Exports `wanted` from now on (at most [`MAX_SERIES`] of them); series no longer wanted lose their series.
@@ -80,6 +89,7 @@ impl ForecastMetrics {
             let series = SeriesLabel { series: gone.clone() };
             self.actual.remove(&series);
             self.mase.remove(&series);
+            self.skill.remove(&series);
             for bound in ["lower", "median", "upper"] {
                 self.predicted.remove(&BoundLabels { series: gone.clone(), bound });
             }
@@ -100,8 +110,12 @@ impl ForecastMetrics {
                     self.predicted.get_or_create(&BoundLabels { series: series.clone(), bound }).set(value);
                 }
             }
+            let label = SeriesLabel { series };
             if let Some(mase) = step.accuracy.mase.filter(|m| m.is_finite()) {
-                self.mase.get_or_create(&SeriesLabel { series }).set(mase);
+                self.mase.get_or_create(&label).set(mase);
+            }
+            if let Some(skill) = step.accuracy.skill.filter(|s| s.is_finite()) {
+                self.skill.get_or_create(&label).set(skill);
             }
         }
     }
@@ -119,7 +133,7 @@ mod tests {
             value,
             next,
             readiness: Readiness { points: 1, needed: 1 },
-            accuracy: Accuracy { mase: Some(0.5), coverage: None },
+            accuracy: Accuracy { mase: Some(0.5), coverage: None, skill: Some(0.25) },
         }
     }
 
@@ -145,6 +159,7 @@ mod tests {
         assert!(text.contains(r#"augur_forecast_predicted{series="rps",bound="median"} 110.0"#), "{text}");
         assert!(text.contains(r#"augur_forecast_predicted{series="rps",bound="upper"} 130.0"#), "{text}");
         assert!(text.contains(r#"augur_forecast_mase{series="rps"} 0.5"#), "{text}");
+        assert!(text.contains(r#"augur_forecast_skill{series="rps"} 0.25"#), "{text}");
         metrics.export(&[]);
         assert!(!encode(&registry).contains(r#"series="rps""#), "a series no policy uses any more goes");
     }

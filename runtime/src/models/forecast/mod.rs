@@ -1,6 +1,7 @@
 //! Streaming forecasting, one [`Forecaster`] per series on a regular step: O(1) work per point, O(h) per forecast,
-//! bounded state. Each forecast has a median and the configured quantiles, and each series measures its own accuracy
-//! (rolling MASE and interval coverage) as actual values arrive.
+//! bounded state. Each forecast has a median and the configured quantiles, the same quantiles of the largest value
+//! over the first `k` steps (its peaks), and each series measures its own accuracy (rolling MASE, skill against the
+//! last value, interval coverage) as actual values arrive.
 
 mod accuracy;
 mod ar;
@@ -9,6 +10,7 @@ mod metrics;
 mod model;
 mod params;
 mod processor;
+mod quantiles;
 #[cfg(test)]
 mod tests;
 
@@ -25,6 +27,8 @@ pub struct Forecast {
     pub quantiles: Vec<f64>,
     /// One row per step ahead; each row holds one value per quantile, non-decreasing.
     pub points: Vec<Vec<f64>>,
+    /// Row `k`: one value per quantile of the largest value over steps `0..=k`; never below `points` row `k`.
+    pub peaks: Vec<Vec<f64>>,
 }
 
 impl Forecast {

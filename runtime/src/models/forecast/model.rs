@@ -4,18 +4,25 @@
 //! when the actual value arrives, every candidate's forecast for it is scored, per horizon step. The forecast for
 //! step `k` combines the three candidates with the lowest recent `k`-step error (weights `(best / own)²`), an AR
 //! model of the combination's residuals corrects it where that has been more accurate, and the quantiles are the
-//! forecast plus streaming quantiles of its own recent `k`-step errors, so intervals calibrate themselves.
+//! forecast plus streaming quantiles of its own recent `k`-step errors, so intervals calibrate themselves. The peaks
+//! (quantiles of the largest value from the first step through step `k`) are learned the same way from the errors
+//! of that maximum ([`Peaks`]).
+//!
+//! `ForecastModel.algorithm` picks the candidates: `Auto` all of them with the AR correction; a named model only
+//! its family (exponential smoothing, Theta, or the value one season ago), combined by the same rule, uncorrected.
 //!
 //! Work per point is O(K·h) for K candidates (15 by default); forecasting is O(h); state is dominated by the kept
 //! forecasts (K·h² values) and the seasonal profiles.
 
+use augur_crds::kinds::forecaster::ForecastAlgorithm;
 use serde::{Deserialize, Serialize};
 
 use super::{
     Forecast, ForecastParams, Readiness,
-    accuracy::{Accuracy, AccuracyTracker},
+    accuracy::{Accuracy, AccuracyTracker, Scored},
     ar::ArCorrection,
     candidates::{Candidate, CandidateTuning, Robust},
+    quantiles::{ErrorQuantiles, Peaks},
 };
 
 /// Fixed tuning, chosen for service and cloud metrics in general (see the forecasting benchmark in the README).
@@ -35,6 +42,9 @@ mod tuning {
     /// Seasonal candidates (days), their profile resolution and rates.
     pub const SEASON_DAYS: [f64; 2] = [1.0, 7.0];
     pub const SEASON_RESOLUTION_SECONDS: f64 = 1800.0;
+    pub const FINE_SEASON_RESOLUTION_SECONDS: f64 = 300.0;
+    /// Least and most points the skill remembers (about a day of points in between).
+    pub const SKILL_MEMORY: (u64, u64) = (50, 2000);
     pub const SEASON_RATES: (f64, f64) = (0.2, 0.2);
     /// Rate of each candidate's k-step error, the number combined, the weight exponent and the scored errors needed.
     pub const ERROR_RATE: f64 = 0.025;
@@ -43,8 +53,6 @@ mod tuning {
     pub const MIN_SCORED: u32 = 5;
     /// AR order, forgetting and initial covariance.
     pub const AR: (usize, f64, f64) = (3, 0.995, 100.0);
-    /// Step of the error quantiles, in units of the mean absolute error.
-    pub const QUANTILE_STEP: f64 = 0.05;
 }
 
 /// Buffers reused across updates, so an update allocates nothing.
@@ -77,12 +85,15 @@ pub struct Forecaster {
     final_errors: [Vec<f64>; 2],
     final_scored: Vec<u32>,
     ar: ArCorrection,
-    /// Streaming quantiles of the final forecast's errors: level × step.
-    error_quantiles: Vec<f64>,
-    quantile_scored: Vec<u32>,
+    /// Streaming quantiles of the final forecast's errors.
+    error_quantiles: ErrorQuantiles,
+    /// Quantiles of the largest value from the first step through each step.
+    peaks: Peaks,
     /// The latest final forecast.
     latest: Vec<f64>,
     points: u64,
+    /// The previous value, the reference of the skill.
+    previous: Option<f64>,
     accuracy: AccuracyTracker,
     /// Values one season ago (for the accuracy's seasonal-naive reference), when a season is modelled.
     season_history: Vec<f64>,
@@ -99,8 +110,8 @@ impl Forecaster {
         };
         let tuned =
             |clip| CandidateTuning { clip, scale_rate: tuning::SCALE_RATE, warm_up: tuning::WARM_UP, shift_run };
-        let mut candidates = vec![Candidate::Naive { last: None }];
         let width = (tuning::SEASON_RESOLUTION_SECONDS / interval).max(1.0);
+        let fine_width = (tuning::FINE_SEASON_RESOLUTION_SECONDS / interval).max(1.0);
         let periods: Vec<u64> = if !params.seasonal {
             Vec::new()
         } else if !params.periods.is_empty() {
@@ -108,16 +119,43 @@ impl Forecaster {
         } else {
             tuning::SEASON_DAYS.iter().map(|days| (days * 86_400.0 / interval).round() as u64).collect()
         };
-        for clip in tuning::CLIPS {
-            let t = tuned(clip);
-            candidates.extend(tuning::SMOOTHING_RATES.iter().map(|rate| Candidate::smoothing(t, *rate)));
-            candidates.push(Candidate::holt(t, tuning::HOLT.0, tuning::HOLT.1, tuning::HOLT.2));
-            candidates.push(Candidate::theta(t, tuning::THETA.0, tuning::THETA.1));
-            for period in periods.iter().filter(|p| **p >= 2) {
+        let periods: Vec<u64> = periods.into_iter().filter(|p| *p >= 2).collect();
+        let algorithm = params.algorithm;
+        let mut candidates = Vec::new();
+        if algorithm == ForecastAlgorithm::Auto {
+            candidates.push(Candidate::Naive { last: None });
+        }
+        if algorithm == ForecastAlgorithm::SeasonalNaive {
+            // Repeats the first (shortest) season; without seasonality, the last value.
+            candidates.push(Candidate::seasonal_naive(periods.first().copied().unwrap_or(1)));
+        }
+        for clip in tuning::CLIPS.iter().filter(|_| algorithm != ForecastAlgorithm::SeasonalNaive) {
+            let t = tuned(*clip);
+            if matches!(algorithm, ForecastAlgorithm::Auto | ForecastAlgorithm::ExponentialSmoothing) {
+                candidates.extend(tuning::SMOOTHING_RATES.iter().map(|rate| Candidate::smoothing(t, *rate)));
+                candidates.push(Candidate::holt(t, tuning::HOLT.0, tuning::HOLT.1, tuning::HOLT.2));
+            }
+            if matches!(algorithm, ForecastAlgorithm::Auto | ForecastAlgorithm::Theta) {
+                candidates.push(Candidate::theta(t, tuning::THETA.0, tuning::THETA.1));
+            }
+            for period in &periods {
                 candidates.push(Candidate::seasonal(t, *period, width, tuning::SEASON_RATES.0, tuning::SEASON_RATES.1));
+            }
+            // The daily profile once more at a finer resolution: sharp daily events (a rush at 09:00) keep their
+            // shape there, while the coarse profile averages noise better; rolling error picks per series.
+            if let Some(period) = periods.first().filter(|_| fine_width < width) {
+                candidates.push(Candidate::seasonal(
+                    t,
+                    *period,
+                    fine_width,
+                    tuning::SEASON_RATES.0,
+                    tuning::SEASON_RATES.1,
+                ));
             }
         }
         let (k, h, q) = (candidates.len(), params.horizon.max(1), params.quantiles.len());
+        // The skill remembers about a day of points: a day of load shows every regular event once.
+        let skill_memory = ((86_400.0 / interval) as u64).clamp(tuning::SKILL_MEMORY.0, tuning::SKILL_MEMORY.1);
         let (order, forget, delta) = tuning::AR;
         Self {
             ar: ArCorrection::new(order, forget, delta, Robust::new(tuned(tuning::AR_CLIP))),
@@ -129,11 +167,12 @@ impl Forecaster {
             kept_final_filled: vec![false; h],
             final_errors: [vec![0.0; h], vec![0.0; h]],
             final_scored: vec![0; h],
-            error_quantiles: vec![0.0; q * h],
-            quantile_scored: vec![0; h],
+            error_quantiles: ErrorQuantiles::new(q, h),
+            peaks: Peaks::new(q, h),
             latest: Vec::new(),
             points: 0,
-            accuracy: AccuracyTracker::default(),
+            previous: None,
+            accuracy: AccuracyTracker::new(skill_memory),
             season_history: vec![f64::NAN; periods.first().copied().unwrap_or(1).min(4096) as usize],
             candidates,
             params,
@@ -170,12 +209,14 @@ impl Forecaster {
                 f.final_errors[0].len(),
                 f.final_errors[1].len(),
                 f.final_scored.len(),
-                f.error_quantiles.len(),
-                f.quantile_scored.len(),
                 f.season_history.len(),
             ]
         };
-        if sizes(&self) != sizes(&fresh) || !(self.latest.is_empty() || self.latest.len() == fresh.horizon()) {
+        let tables = |f: &Self| (f.error_quantiles.shape(), f.peaks.shape());
+        if sizes(&self) != sizes(&fresh)
+            || tables(&self) != tables(&fresh)
+            || !(self.latest.is_empty() || self.latest.len() == fresh.horizon())
+        {
             return Err("its state tables do not have the size the parameters give".into());
         }
         Ok(self.with_params(params))
@@ -199,12 +240,18 @@ impl Forecaster {
         }
         let phase = t % self.season_history.len();
         let seasonal_naive = self.season_history[phase];
-        if let (Some(median), Some(row)) = (self.latest.first().copied(), self.interval_row(0)) {
-            self.accuracy.observe(y, median, row.0, row.1, Some(seasonal_naive));
+        if let (Some(median), Some(band)) = (self.latest.first().copied(), self.interval_row(0)) {
+            let seasonal_naive = Some(seasonal_naive);
+            self.accuracy.observe(Scored { actual: y, median, band, seasonal_naive, last_value: self.previous });
         }
         self.season_history[phase] = y;
+        self.previous = Some(y);
         self.candidates.iter_mut().for_each(|c| c.update(y));
         self.points += 1;
+        if self.points == self.readiness().needed {
+            // The full model takes over: the skill measured so far was the warm-up models'.
+            self.accuracy.restart_skill();
+        }
         self.forecast_all(y, (t + 1) % h, h, k);
     }
 
@@ -242,20 +289,10 @@ impl Forecaster {
                 };
             }
             self.final_scored[step] += 1;
-            self.learn_quantiles(step, y - last);
+            let (levels, scale) = (&self.params.quantiles, self.final_errors[0][step]);
+            self.error_quantiles.learn(levels, step, y - last, scale);
+            self.peaks.observe(levels, slot, step, y, last, scale);
         }
-    }
-
-    fn learn_quantiles(&mut self, step: usize, error: f64) {
-        let h = self.horizon();
-        let first = self.quantile_scored[step] == 0;
-        let rate = tuning::QUANTILE_STEP * self.final_errors[0][step];
-        for (level_index, level) in self.params.quantiles.iter().enumerate() {
-            let estimate = &mut self.error_quantiles[level_index * h + step];
-            *estimate =
-                if first { 0.0 } else { *estimate + rate * (level - if error < *estimate { 1.0 } else { 0.0 }) };
-        }
-        self.quantile_scored[step] += 1;
     }
 
     /// Every ready candidate forecasts the horizon into slot `slot`; then the combination, its AR correction and the
@@ -278,8 +315,10 @@ impl Forecaster {
         scratch.corrected.resize(h, 0.0);
         self.ar.correct_into(&scratch.combined, &mut scratch.corrected);
         self.latest.clear();
+        let corrected = self.params.algorithm == ForecastAlgorithm::Auto;
         for step in 0..h {
-            let better = self.final_scored[step] >= tuning::MIN_SCORED
+            let better = corrected
+                && self.final_scored[step] >= tuning::MIN_SCORED
                 && self.final_errors[1][step] < self.final_errors[0][step];
             self.latest.push(if better { scratch.corrected[step] } else { scratch.combined[step] });
         }
@@ -330,15 +369,16 @@ impl Forecaster {
     /// The outermost quantiles of `step` (lower, upper), if there is a forecast.
     fn interval_row(&self, step: usize) -> Option<(f64, f64)> {
         let base = *self.latest.get(step)?;
-        let h = self.horizon();
         let last = self.params.quantiles.len().checked_sub(1)?;
-        Some(((base + self.error_quantiles[step]).min(base), (base + self.error_quantiles[last * h + step]).max(base)))
+        Some((
+            (base + self.error_quantiles.get(0, step)).min(base),
+            (base + self.error_quantiles.get(last, step)).max(base),
+        ))
     }
 
-    /// Forecasts the configured horizon. Empty before the first value.
+    /// Forecasts the configured horizon, with its peaks. Empty before the first value.
     pub fn forecast(&self) -> Forecast {
-        let h = self.horizon();
-        let points = self
+        let points: Vec<Vec<f64>> = self
             .latest
             .iter()
             .enumerate()
@@ -349,7 +389,7 @@ impl Forecaster {
                     .iter()
                     .enumerate()
                     .map(|(level_index, level)| {
-                        let value = base + self.error_quantiles[level_index * h + step];
+                        let value = base + self.error_quantiles.get(level_index, step);
                         if *level < 0.5 - 1e-12 {
                             value.min(base)
                         } else if *level > 0.5 + 1e-12 {
@@ -365,18 +405,13 @@ impl Forecaster {
                 row
             })
             .collect();
-        Forecast { quantiles: self.params.quantiles.clone(), points }
+        let peaks = self.peaks.rows(&self.params.quantiles, &self.latest, &points);
+        Forecast { quantiles: self.params.quantiles.clone(), points, peaks }
     }
 
     /// History seen, and needed before the first seasonal candidate forecasts and earns weight.
     pub fn readiness(&self) -> Readiness {
-        let needed = self
-            .candidates
-            .iter()
-            .filter(|c| matches!(c, Candidate::Seasonal(_)))
-            .map(Candidate::history_needed)
-            .min()
-            .unwrap_or(tuning::WARM_UP)
+        let needed = self.candidates.iter().filter_map(Candidate::season).min().unwrap_or(tuning::WARM_UP)
             + u64::from(tuning::MIN_SCORED);
         Readiness { points: self.points, needed }
     }
@@ -390,8 +425,10 @@ impl Forecaster {
     pub fn state_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.candidates.iter().map(|c| std::mem::size_of::<Candidate>() + c.heap_bytes()).sum::<usize>()
-            + (self.kept.len() + self.kept_final.len() + self.errors.len() + self.error_quantiles.len()) * 8
-            + (self.scored.len() + self.final_scored.len() + self.quantile_scored.len()) * 4
+            + (self.kept.len() + self.kept_final.len() + self.errors.len()) * 8
+            + (self.scored.len() + self.final_scored.len()) * 4
+            + self.error_quantiles.bytes()
+            + self.peaks.bytes()
             + self.season_history.len() * 8
             + self.latest.len() * 8
     }

@@ -1,7 +1,7 @@
 //! Forecaster parameters, resolved from the RuntimeConfig's forecast settings.
 
 use augur_crds::{
-    kinds::forecaster::ForecastModel,
+    kinds::forecaster::{ForecastAlgorithm, ForecastModel},
     runtime_config::{ForecastConfig, SeasonalityConfig},
 };
 
@@ -18,6 +18,8 @@ pub struct ForecastParams {
     pub periods: Vec<usize>,
     /// Whether to model seasonality.
     pub seasonal: bool,
+    /// Which models forecast: the self-weighting combination of all (`Auto`) or one family.
+    pub algorithm: ForecastAlgorithm,
 }
 
 impl ForecastParams {
@@ -43,6 +45,7 @@ impl ForecastParams {
             quantiles: config.quantiles.clone(),
             periods,
             seasonal,
+            algorithm: config.algorithm,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The forecast pipeline stage: aligns each series onto the configured step (mean of the points in a step; short gaps
 //! carried forward so seasonal phases stay aligned), feeds its forecaster, and emits one result per closed step.
 //!
-//! Its state checkpoints as `AUGURFC1`, a postcard body (the parameters, then every series' open step and forecaster)
+//! Its state checkpoints as `AUGURFC2`, a postcard body (the parameters, then every series' open step and forecaster)
 //! and a checksum; a restored processor forecasts exactly as the original would have.
 
 use std::{borrow::Cow, collections::HashMap};
@@ -117,7 +117,7 @@ impl ForecastProcessor {
 }
 
 /// Magic and version at the head of a forecast state snapshot; a snapshot of another format or version is refused.
-const SNAPSHOT_HEADER: &[u8; 8] = b"AUGURFC1";
+const SNAPSHOT_HEADER: &[u8; 8] = b"AUGURFC2";
 
 /// Bytes of the checksum that ends a snapshot.
 const CHECKSUM_BYTES: usize = 8;
@@ -368,8 +368,8 @@ mod tests {
         let mut bad: Vec<Vec<u8>> = vec![
             Vec::new(),
             b"hello world".to_vec(),
-            b"AUGURFC1".to_vec(),
-            [&b"AUGURFC1"[..], &[0xff; 64]].concat(),
+            b"AUGURFC2".to_vec(),
+            [&b"AUGURFC2"[..], &[0xff; 64]].concat(),
             [&b"AUGURAD1"[..], &snapshot[8..]].concat(),
             snapshot[..snapshot.len() / 2].to_vec(),
             snapshot[..snapshot.len() - 1].to_vec(),

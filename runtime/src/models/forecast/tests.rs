@@ -123,3 +123,81 @@ fn the_processor_aligns_points_onto_steps_and_bridges_short_gaps() {
     assert_eq!(flushed.iter().map(|s| (s.timestamp, s.value)).collect::<Vec<_>>(), [(5 * step, 40.0)]);
     assert_eq!(flushed[0].readiness.points, 6, "two steps, three bridged, one flushed");
 }
+
+/// A daily rush: 100 at night, 1000 from step 108 to 216 of the day, exactly, every day.
+fn rush(step: usize) -> f64 {
+    if (108..216).contains(&(step % DAY)) { 1000.0 } else { 100.0 }
+}
+
+fn with_algorithm(algorithm: augur_crds::kinds::forecaster::ForecastAlgorithm) -> ForecastParams {
+    ForecastParams { algorithm, ..params() }
+}
+
+#[test]
+fn seasonal_naive_repeats_the_last_season_from_the_first_one_on() {
+    use augur_crds::kinds::forecaster::ForecastAlgorithm;
+    let mut model = Forecaster::new(with_algorithm(ForecastAlgorithm::SeasonalNaive));
+    // One day and 100 steps: the next steps cross the rush's onset at step 108.
+    let history = DAY + 100;
+    (0..history).for_each(|step| model.update(rush(step) + 5.0 * ((step % 3) as f64 - 1.0)));
+    let forecast = model.forecast();
+    for k in 0..forecast.points.len() {
+        let yesterday = rush(history + k) + 5.0 * (((history + k) % 3) as f64 - 1.0);
+        assert_eq!(forecast.median(k), Some(yesterday), "step {k} repeats the value one day before");
+    }
+}
+
+#[test]
+fn a_named_model_forecasts_alone() {
+    use augur_crds::kinds::forecaster::ForecastAlgorithm;
+    // A ramp: Theta follows its drift, exponential smoothing without trend lags a level behind; Auto differs from
+    // both. Each named model gives its own forecast.
+    let ramp = |step: usize| 10.0 + step as f64;
+    let forecast = |algorithm| {
+        let mut model = Forecaster::new(ForecastParams { seasonal: false, ..with_algorithm(algorithm) });
+        (0..400).for_each(|step| model.update(ramp(step)));
+        model.forecast().median(5).unwrap_or(f64::NAN)
+    };
+    let (theta, smoothing, naive) = (
+        forecast(ForecastAlgorithm::Theta),
+        forecast(ForecastAlgorithm::ExponentialSmoothing),
+        forecast(ForecastAlgorithm::SeasonalNaive),
+    );
+    assert_eq!(naive, ramp(399), "without a season, the last value");
+    assert!(theta > ramp(399), "Theta extrapolates the drift: {theta}");
+    assert!((smoothing - ramp(405)).abs() < 10.0, "damped-trend Holt follows a clean ramp: {smoothing}");
+    assert!((theta - smoothing).abs() > 0.5 && (theta - naive).abs() > 0.5);
+}
+
+#[test]
+fn a_sharp_daily_rush_is_anticipated_from_the_second_day() {
+    let mut model = Forecaster::new(params());
+    let mut seed = 5;
+    // Two days and the night before the third rush; the rush starts two steps ahead.
+    let history = 2 * DAY + 106;
+    (0..history).for_each(|step| model.update(rush(step) * (1.0 + 0.05 * noise(&mut seed))));
+    let forecast = model.forecast();
+    let median = forecast.median(2).unwrap_or(f64::NAN);
+    assert!(median > 700.0, "the onset two steps ahead is forecast: {median:.0}");
+    let before = forecast.median(0).unwrap_or(f64::NAN);
+    assert!(before < 300.0, "the step before it is still night: {before:.0}");
+    // The peak of the first three steps, at the 0.9 quantile, is at least each step's own 0.9 quantile.
+    let (peaks, top) = (&forecast.peaks, forecast.quantiles.len() - 1);
+    assert!((0..=2).all(|k| peaks[2][top] >= forecast.points[k][top]), "{:?}", peaks[2]);
+    assert!(peaks[2][top] > 800.0, "{:?}", peaks[2]);
+    assert!(peaks.windows(2).all(|w| w[1].iter().zip(&w[0]).all(|(b, a)| b >= a)), "peaks grow with the window");
+}
+
+#[test]
+fn skill_is_measured_against_the_last_value_and_restarts_with_the_full_model() {
+    let mut model = Forecaster::new(params());
+    let needed = model.readiness().needed as usize;
+    let mut seed = 6;
+    (0..needed - 1).for_each(|step| model.update(rush(step) * (1.0 + 0.05 * noise(&mut seed))));
+    assert!(model.accuracy().skill.is_some(), "the warm-up models' skill is measured");
+    model.update(rush(needed - 1));
+    assert_eq!(model.accuracy().skill, None, "the full model starts unmeasured");
+    (needed..needed + DAY).for_each(|step| model.update(rush(step) * (1.0 + 0.05 * noise(&mut seed))));
+    let skill = model.accuracy().skill.unwrap_or(f64::NAN);
+    assert!(skill > 0.3, "a day of the full model beats the last value on a daily rush: {skill:.2}");
+}

@@ -118,7 +118,7 @@ fn with_several_pods_forecasts_share_one_pods_value_budget_and_name_their_pod() 
             .as_array()
             .into_iter()
             .flatten()
-            .map(|f| f["points"].as_array().map_or(0, |p| p.len() * 3))
+            .map(|f| ["points", "peaks"].iter().map(|key| f[key].as_array().map_or(0, |p| p.len() * 3)).sum::<usize>())
             .sum()
     };
     let alone = merge(&Value::Null, "a", &report, Vec::new(), NOW, INTERVAL);

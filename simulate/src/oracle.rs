@@ -2,12 +2,12 @@
 //! replica bounds) and starts each pod exactly one start-up time before it is needed. It bounds what any strategy
 //! can reach: no under-provisioning below the bounds, and the fewest pod-hours that achieve it.
 
-use crate::time::Millis;
+use crate::Millis;
 
-use super::{
+use crate::{
     Scenario,
     hpa::{SYNC_MS, ceil_replicas},
-    replay::{Figures, Recorder, StrategyRun},
+    replay::{Recorder, StrategyRun},
     trace::Trace,
     workload::Workload,
 };
@@ -27,18 +27,14 @@ pub fn replay(trace: &Trace, scenario: &Scenario) -> StrategyRun {
     // start-up time.
     let ahead = usize::try_from((scenario.startup_ms + SYNC_MS - 1) / SYNC_MS).unwrap_or(0);
     let mut recorder = Recorder::new(trace);
-    let mut figures = Figures::default();
     let mut previous: Option<i32> = None;
     for (i, &tick) in ticks.iter().enumerate() {
         let alive = needed[i..needed.len().min(i + ahead + 1)].iter().copied().max().unwrap_or(needed[i]);
-        if previous.is_some_and(|p| p != alive) {
-            figures.actions += 1;
-        }
+        let changed = previous.is_some_and(|p| p != alive);
         previous = Some(alive);
         let ready = Workload::ready(needed[i], tick);
         let shortfall = ready.shortfall(trace, scenario.capacity, tick, tick + SYNC_MS);
-        figures.add(shortfall, alive, SYNC_MS);
-        recorder.record(tick, needed[i], alive, shortfall);
+        recorder.record(tick, needed[i], alive, shortfall, changed);
     }
-    StrategyRun { figures, samples: recorder.finish() }
+    recorder.finish()
 }

@@ -1,4 +1,4 @@
-//! `augur bench nab --data DIR --out OUT`: scores every series of a NAB-layout corpus with the AnomalyDetector
+//! `augur-bench nab --data DIR --out OUT`: scores every series of a NAB-layout corpus with the AnomalyDetector
 //! defaults, one fresh detector per series, causally (each score uses only rows up to its own; the detector never
 //! sees a label). Writes `OUT/<category>/<name>.csv` with `timestamp,value,anomaly_score` for NAB's scorer, then,
 //! when the corpus has its label file (`DIR/../labels/combined_windows.json`), prints the NAB figures of the three
@@ -15,7 +15,7 @@ use std::{
 use anyhow::{Context, bail};
 
 use super::nab_score::{self, Figure, Labels, PROFILES, ScoredSeries};
-use crate::{
+use augur_runtime::{
     cli::progress::{Progress, compact},
     decode::CsvLayout,
     models::{
@@ -32,7 +32,7 @@ pub fn run(data: &Path, out: &Path, report: &mut impl std::io::Write) -> anyhow:
         bail!("no <category>/<name>.csv files under {}", data.display());
     }
     let params = Arc::new(DetectorParams::default());
-    let mut progress = Progress::new("augur bench nab");
+    let mut progress = Progress::new("augur-bench nab");
     let mut points = 0;
     let mut scored = Vec::with_capacity(files.len());
     for (index, (category, file)) in files.iter().enumerate() {

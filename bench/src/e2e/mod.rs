@@ -1,4 +1,4 @@
-//! `augur bench e2e --bootstrap HOST:PORT [--rate N] [--kind metrics|logs]`: the runtime service end to end on a
+//! `augur-bench e2e --bootstrap HOST:PORT [--rate N] [--kind metrics|logs]`: the runtime service end to end on a
 //! real broker. Records are produced at a fixed offered rate (or as fast as possible without `--rate`) to a fresh
 //! topic; the service (an AnomalyDetector for metrics, a LogClusterer for logs, publishing every result) runs in this
 //! process; a reader takes the results off the result topic. Prints `events_per_sec=N` (inputs carried end to end
@@ -22,7 +22,7 @@ use augur_crds::runtime_config::RuntimeConfig;
 pub use load::LoadKind;
 use rdkafka::ClientConfig;
 
-use crate::{
+use augur_runtime::{
     kafka::create_topic,
     pipeline::Shutdown,
     service::{self, ServiceOptions},

@@ -10,9 +10,9 @@
 
 use std::collections::VecDeque;
 
-use crate::time::Millis;
+use crate::Millis;
 
-use super::workload::Workload;
+use crate::workload::Workload;
 
 /// The HPA's sync period.
 pub const SYNC_MS: Millis = 15_000;

@@ -1,4 +1,4 @@
-//! `augur bench loghub --data DIR --out OUT [--raw] [--folds]`: mines templates from each system's Content column
+//! `augur-bench loghub --data DIR --out OUT [--raw] [--folds]`: mines templates from each system's Content column
 //! (the published protocol) with ONE default configuration, writes `OUT/<System>.csv` with
 //! `LineId,ClusterId,Template` for the loghub scorer, and prints each system's grouping accuracy (GA) against the
 //! corrected ground truth and their mean. Each line's cluster is the id it got on arrival, resolved through the
@@ -16,7 +16,7 @@ use std::{fmt::Write as _, path::Path};
 use anyhow::{Context, bail};
 
 use super::ga::grouping_accuracy;
-use crate::models::logs::{HeaderLearner, Miner, MinerSettings};
+use augur_runtime::models::logs::{HeaderLearner, Miner, MinerSettings};
 
 /// One system of the corpus.
 pub struct System {

@@ -1,10 +1,10 @@
-//! `augur bench speed anomaly|forecast|logs`: single-threaded throughput of a default model: the anomaly detector and
+//! `augur-bench speed anomaly|forecast|logs`: single-threaded throughput of a default model: the anomaly detector and
 //! the forecaster over 10,000 synthetic seasonal series with noise, interleaved as a real stream would be, and their
 //! state size per series; the log miner over raw log lines, optionally against Drain3 on the same lines.
 
 use std::{hint::black_box, sync::Arc, time::Instant};
 
-use crate::{
+use augur_runtime::{
     models::{
         SeriesModel,
         anomaly::{AnomalyDetector, DetectorParams},
@@ -138,7 +138,7 @@ pub fn logs(
     drain3: Option<&std::path::Path>,
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<()> {
-    use crate::models::logs::{HeaderLearner, Miner, MinerSettings};
+    use augur_runtime::models::logs::{HeaderLearner, Miner, MinerSettings};
     let text = std::fs::read_to_string(input).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", input.display()))?;
     let lines: Vec<&str> = text.lines().collect();
     if lines.is_empty() {

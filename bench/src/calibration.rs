@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::speed::XorShift;
-use crate::models::{
+use augur_runtime::models::{
     SeriesModel,
     anomaly::{AnomalyDetector, DetectorParams, IncidentStatus},
 };

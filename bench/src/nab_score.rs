@@ -2,7 +2,7 @@
 //! per-row weights from a scaled sigmoid of the position relative to the labelled windows, probation rows dropped,
 //! the earliest detection in a window counted, one threshold for the whole set of series, chosen by sweeping every
 //! distinct score (ties go to the highest threshold), and the result normalised between the null detector and a
-//! perfect one. On the shared corpus its figures equal the Python scorer's to the last printed digit; `augur bench
+//! perfect one. On the shared corpus its figures equal the Python scorer's to the last printed digit; `augur-bench
 //! nab` prints the command that cross-checks them.
 //!
 //! Also the leave-one-category-out protocol: the threshold is chosen on all categories but one and applied to the
@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 
-use crate::time::{Millis, parse_timestamp};
+use augur_runtime::time::{Millis, parse_timestamp};
 
 /// Costs of one NAB application profile.
 #[derive(Clone, Copy, Debug)]
@@ -62,7 +62,7 @@ pub fn load_labels(path: &std::path::Path) -> anyhow::Result<Labels> {
             let windows = windows
                 .iter()
                 .map(|(start, end)| Ok((parse_timestamp(start)?, parse_timestamp(end)?)))
-                .collect::<Result<Vec<_>, crate::time::TimestampError>>()?;
+                .collect::<Result<Vec<_>, augur_runtime::time::TimestampError>>()?;
             Ok((key, windows))
         })
         .collect()

@@ -2,9 +2,9 @@
 //! it is created, costs from creation on, and on scale-down the pods still starting go first, as the ReplicaSet
 //! controller deletes not-ready pods before ready ones.
 
-use crate::time::Millis;
+use crate::Millis;
 
-use super::trace::Trace;
+use crate::trace::Trace;
 
 /// The pods of one workload.
 #[derive(Clone, Debug, Default)]

@@ -1,4 +1,4 @@
-//! The consuming end of `augur bench e2e`: reads the result topic from the beginning and measures, for every
+//! The consuming end of `augur-bench e2e`: reads the result topic from the beginning and measures, for every
 //! result, the time from the send of its input to its arrival.
 
 use std::{
@@ -15,7 +15,7 @@ use rdkafka::{
 };
 
 use super::load::{Deliveries, LoadKind};
-use crate::time::{Clock, SystemClock};
+use augur_runtime::time::{Clock, SystemClock};
 
 /// What the reader saw.
 #[derive(Debug, Default)]

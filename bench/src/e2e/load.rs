@@ -1,4 +1,4 @@
-//! The offered load of `augur bench e2e`: metric events or log lines produced at a fixed rate (or as fast as the
+//! The offered load of `augur-bench e2e`: metric events or log lines produced at a fixed rate (or as fast as the
 //! producer goes), each remembering when it was sent: metric events carry it as their timestamp, log lines through
 //! their delivery report (partition, offset -> send time).
 
@@ -17,7 +17,7 @@ use rdkafka::{
     producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer},
 };
 
-use crate::time::{Clock, SystemClock};
+use augur_runtime::time::{Clock, SystemClock};
 
 /// What is produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! `augur bench forecast`: the rolling-origin protocol of `shared/bench/forecast/evaluate.py`, run by streaming each
+//! `augur-bench forecast`: the rolling-origin protocol of `shared/bench/forecast/evaluate.py`, run by streaming each
 //! series once through a Forecaster with the Forecaster defaults and forecasting at each origin from the data up to
 //! it (updated incrementally, never refitted, never looking ahead).
 //!
@@ -9,7 +9,7 @@ use std::{collections::BTreeMap, fmt::Write as _, path::Path};
 
 use anyhow::{Context, bail};
 
-use crate::{
+use augur_runtime::{
     decode::CsvLayout,
     models::forecast::{ForecastParams, Forecaster},
     record::Position,
