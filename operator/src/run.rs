@@ -132,7 +132,7 @@ async fn keep_leadership(lock: LeaseLock) {
 }
 
 /// Fails with instructions when the CRDs are missing.
-async fn check_crds(client: &Client) -> anyhow::Result<()> {
+pub(crate) async fn check_crds(client: &Client) -> anyhow::Result<()> {
     let definitions: Api<CustomResourceDefinition> = Api::all(client.clone());
     let mut missing = Vec::new();
     for (_, crd) in augur_crds::crd::all() {
