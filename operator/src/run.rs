@@ -2,7 +2,7 @@
 //! streaming controllers and the AutoScalePolicy controller until SIGTERM or Ctrl-C, when they finish in-flight
 //! reconciles and stop.
 
-use std::sync::{Arc, atomic::Ordering};
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context as _, bail};
 use augur_crds::{AnomalyDetector, Forecaster, LogClusterer};
@@ -39,20 +39,18 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", options.http_address))?;
     tokio::spawn(health.clone().serve(listener));
 
+    let operator = OperatorConfig {
+        runtime_image: options.runtime_image,
+        image_pull_policy: options.image_pull_policy,
+        default_bootstrap_servers: options.kafka_bootstrap_servers,
+    };
     let context = Context {
-        client: client.clone(),
-        operator: OperatorConfig {
-            runtime_image: options.runtime_image,
-            image_pull_policy: options.image_pull_policy,
-            default_bootstrap_servers: options.kafka_bootstrap_servers,
-        },
-        clock: Arc::new(|| k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now())),
-        backoff: Arc::default(),
         metrics: health.metrics.clone(),
         events: Some(Recorder::new(
             client.clone(),
             Reporter { controller: "augur-operator".into(), instance: Some(options.identity.clone()) },
         )),
+        ..Context::new(client.clone(), operator)
     };
     // A standby replica is ready too: it is healthy and takes over when the leader goes. Readiness must not wait for
     // leadership, or a rolling update (and a PodDisruptionBudget) would wait forever for the standby.

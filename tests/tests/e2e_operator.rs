@@ -3,7 +3,7 @@
 //! children are garbage collected with their resource. Pods stay Pending on a cluster without kubelets, so readiness
 //! is not awaited; everything checked is the API server's and the controller manager's documented behaviour.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use augur_crds::{AnomalyDetector, Forecaster, LogClusterer, crd};
 use augur_operator::{
@@ -20,8 +20,6 @@ use k8s_openapi::{
         core::v1::{ConfigMap, Service},
     },
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-    apimachinery::pkg::apis::meta::v1::Time,
-    jiff::Timestamp,
 };
 use kube::{
     Api, Client, Resource,
@@ -162,17 +160,11 @@ async fn check_kind(client: &Client, example: &str, suffix: &str) {
 async fn the_operator_reconciles_every_streaming_kind() {
     let client = cluster::client().await;
     install_crds(&client).await;
-    let context = Context {
-        client: client.clone(),
-        operator: OperatorConfig {
-            default_bootstrap_servers: Some(vec!["kafka.kafka.svc:9092".into()]),
-            ..OperatorConfig::default()
-        },
-        clock: Arc::new(|| Time(Timestamp::now())),
-        backoff: Arc::default(),
-        metrics: Arc::default(),
-        events: None,
+    let operator = OperatorConfig {
+        default_bootstrap_servers: Some(vec!["kafka.kafka.svc:9092".into()]),
+        ..OperatorConfig::default()
     };
+    let context = Context::new(client.clone(), operator);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let signal = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;

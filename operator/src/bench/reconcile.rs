@@ -13,7 +13,6 @@ use std::{
 use augur_crds::AugurResource;
 use futures::{StreamExt, stream};
 use http::{Request, Response};
-use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::{Client, client::Body};
 use serde_json::{Value, json};
 
@@ -67,14 +66,7 @@ fn detector(index: usize) -> anyhow::Result<AugurResource> {
 /// Reconciles `resources` detectors, `concurrency` at a time, and prints the figures.
 pub async fn reconcile_many(resources: usize, concurrency: usize, out: &mut impl std::io::Write) -> anyhow::Result<()> {
     let client = Client::new(EchoApi, "default");
-    let context = Arc::new(Context {
-        client,
-        operator: OperatorConfig::default(),
-        clock: Arc::new(|| Time(Timestamp::now())),
-        backoff: Arc::default(),
-        metrics: Arc::default(),
-        events: None,
-    });
+    let context = Arc::new(Context::new(client, OperatorConfig::default()));
     let items: Vec<AugurResource> = (0..resources).map(detector).collect::<anyhow::Result<_>>()?;
     let started = Instant::now();
     let outcomes: Vec<_> = stream::iter(items.iter())

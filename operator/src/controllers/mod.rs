@@ -7,3 +7,5 @@ pub mod autoscale;
 pub mod backoff;
 pub mod conditions;
 pub mod pipeline;
+pub mod slim;
+pub mod triggers;

@@ -58,11 +58,11 @@ where
 {
     let api: Api<K> = Api::namespaced(client.clone(), namespace);
     let kind = std::any::type_name::<K>().rsplit("::").next().unwrap_or("object");
-    let listed = api.list(&kube::api::ListParams::default().labels(selector)).await.map_err(|error| ApplyError {
-        kind,
-        name: selector.to_owned(),
-        error,
-    })?;
+    // Names only, from the API server's watch cache (`resourceVersion=0`): a leftover listed a moment late is found
+    // at the next look; the listing costs the server no etcd read.
+    let params = kube::api::ListParams::default().labels(selector).match_any();
+    let listed =
+        api.list_metadata(&params).await.map_err(|error| ApplyError { kind, name: selector.to_owned(), error })?;
     for orphan in listed.items.iter().map(ResourceExt::name_any).filter(|name| !keep.contains(&name.as_str())) {
         tracing::info!(kind, name = %orphan, "removing orphaned child");
         match api.delete(&orphan, &kube::api::DeleteParams::background()).await {
