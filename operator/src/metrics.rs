@@ -44,6 +44,8 @@ pub struct Metrics {
     pub autoscaler_floor: Family<PolicyLabels, Gauge>,
     /// Changes the autoscaler made to HPAs, workloads and pods, by action.
     pub autoscaler_actuations: Family<ActuationLabels, Counter>,
+    /// 1 while this replica leads (runs the controllers), else 0.
+    pub leader: Gauge,
 }
 
 impl Default for Metrics {
@@ -66,7 +68,9 @@ impl Default for Metrics {
             "Changes made by AutoScalePolicies to HPAs, workloads and pods, by action",
             autoscaler_actuations.clone(),
         );
-        Self { registry, reconciles, duration, autoscaler_floor, autoscaler_actuations }
+        let leader = Gauge::default();
+        registry.register("leader", "1 while this replica leads and runs the controllers, else 0", leader.clone());
+        Self { registry, reconciles, duration, autoscaler_floor, autoscaler_actuations, leader }
     }
 }
 
