@@ -78,12 +78,26 @@ impl Operator {
         }
     }
 
-    async fn reconciles(&self) -> anyhow::Result<u64> {
-        let (status, text) = augur_probes::client::get(&self.address, "/metrics").await?;
-        anyhow::ensure!(status == 200, "operator /metrics answered {status}");
-        Ok(reconcile_count(&text, "AnomalyDetector"))
+    /// The reconciles of AnomalyDetectors so far, and where the count comes from: the operator's `/metrics`, or,
+    /// when that does not answer within [`SCRAPE_TIMEOUT`], the lines its reconciler logs at debug level.
+    async fn reconciles(&self) -> (u64, &'static str) {
+        let scraped = tokio::time::timeout(SCRAPE_TIMEOUT, augur_probes::client::get(&self.address, "/metrics")).await;
+        match scraped {
+            Ok(Ok((200, text))) => (reconcile_count(&text, "AnomalyDetector"), "metrics"),
+            _ => {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                (log.lines().filter(|line| line.contains(LOGGED_RECONCILE)).count() as u64, "log")
+            }
+        }
     }
 }
+
+/// Longest wait for the operator's `/metrics`.
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The debug line the streaming controllers log per reconcile of an AnomalyDetector.
+const LOGGED_RECONCILE: &str = ": reconcile kind=\"AnomalyDetector\"";
+/// Where that line is logged, at debug level: the operator runs with `RUST_LOG=warn,<this>=debug`.
+const RECONCILE_LOG_TARGET: &str = "augur_operator::controllers::pipeline::controller";
 
 /// The sum over outcomes of `augur_operator_reconcile_total` for `kind`.
 pub fn reconcile_count(metrics: &str, kind: &str) -> u64 {
@@ -105,7 +119,8 @@ fn start_operator(options: &Options) -> anyhow::Result<Operator> {
     let log = std::env::temp_dir().join(format!("augur-bench-operator-{port}.log"));
     let child = Command::new(&binary)
         .args(["run", "--no-leader-election", "--http-address", &address])
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", format!("warn,{RECONCILE_LOG_TARGET}=debug"))
+        .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log)?)
         .spawn()
@@ -215,9 +230,9 @@ async fn measure(
         ),
     }
     let ready_seconds = started.elapsed().as_secs_f64();
-    let at_ready = operator.reconciles().await?;
+    let (at_ready, _) = operator.reconciles().await;
     let (rss_at_ready, _) = super::resident_bytes(&operator.pid()).unwrap_or_default();
-    let settled = settle(operator, options.settle).await?;
+    let (settled, source) = settle(operator, options.settle).await;
     let (rss, peak) = super::resident_bytes(&operator.pid()).unwrap_or_default();
     let resources = options.resources.max(1) as f64;
     writeln!(out, "resources={}", options.resources)?;
@@ -226,6 +241,7 @@ async fn measure(
     writeln!(out, "reconciles_at_ready={at_ready}")?;
     writeln!(out, "reconciles_settled={settled}")?;
     writeln!(out, "reconciles_per_resource={:.2}", settled as f64 / resources)?;
+    writeln!(out, "reconciles_counted_from={source}")?;
     writeln!(out, "operator_rss_at_ready_mib={:.1}", rss_at_ready as f64 / 1_048_576.0)?;
     writeln!(out, "operator_rss_mib={:.1}", rss as f64 / 1_048_576.0)?;
     writeln!(out, "operator_peak_rss_mib={:.1}", peak as f64 / 1_048_576.0)?;
@@ -236,7 +252,8 @@ async fn measure(
 async fn wait_until_ready(operator: &Operator) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
-        if let Ok((200, _)) = augur_probes::client::get(&operator.address, "/readyz").await {
+        let probe = tokio::time::timeout(SCRAPE_TIMEOUT, augur_probes::client::get(&operator.address, "/readyz")).await;
+        if let Ok(Ok((200, _))) = probe {
             tokio::time::sleep(Duration::from_secs(2)).await;
             return Ok(());
         }
@@ -248,17 +265,17 @@ async fn wait_until_ready(operator: &Operator) -> anyhow::Result<()> {
 }
 
 /// The reconcile count once it has not changed for `quiet` (checked every half second, for at most two minutes).
-async fn settle(operator: &Operator, quiet: Duration) -> anyhow::Result<u64> {
+async fn settle(operator: &Operator, quiet: Duration) -> (u64, &'static str) {
     let started = Instant::now();
-    let (mut count, mut since) = (operator.reconciles().await?, Instant::now());
+    let (mut count, mut since) = (operator.reconciles().await, Instant::now());
     while since.elapsed() < quiet && started.elapsed() < Duration::from_secs(120) {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let now = operator.reconciles().await?;
-        if now != count {
+        let now = operator.reconciles().await;
+        if now.0 != count.0 {
             (count, since) = (now, Instant::now());
         }
     }
-    Ok(count)
+    count
 }
 
 #[cfg(test)]
