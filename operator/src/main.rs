@@ -6,7 +6,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = augur_operator::cli::Cli::parse();
-    match augur_operator::cli::run(cli, &mut std::io::stdout().lock()) {
+    // Not `stdout().lock()`: `run` logs to stdout from every runtime thread, and a lock held here for the whole
+    // command would block each of them at its first log line (the reconciles would stall with them).
+    match augur_operator::cli::run(cli, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`augur ... | head`) is the reader's choice, not a failure.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,

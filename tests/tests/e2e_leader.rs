@@ -1,9 +1,11 @@
 //! Leader election between two operator processes against a real API server (enabled by `AUGUR_E2E_KUBECONFIG`):
 //! the first leads and the second waits; on SIGTERM the leader finishes, releases its Lease and exits cleanly, and
-//! the standby leads at its next poll, well before the Lease could have expired. The handover time is printed.
+//! the standby leads at its next poll, well before the Lease could have expired, and reconciles. The handover time is
+//! printed.
 //!
 //! Each operator is `augur-operator run` competing for a Lease in a temporary namespace; whether it leads is read
-//! from its `augur_operator_leader` gauge.
+//! from its `augur_operator_leader` gauge. They log at debug level, so that every runtime thread writes log lines
+//! while they lead and reconcile (a process that held its stdout locked would stall there).
 
 use std::{
     process::{Child, Command, Stdio},
@@ -15,8 +17,12 @@ use augur_tests::{
     binaries::binary,
     cluster::{self, TempNamespace, free_port},
 };
-use k8s_openapi::api::coordination::v1::Lease;
-use kube::Api;
+use k8s_openapi::api::{apps::v1::Deployment, coordination::v1::Lease};
+use kube::{
+    Api,
+    api::{ApiResource, DynamicObject, GroupVersionKind, PostParams},
+    runtime::wait::{await_condition, conditions},
+};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -32,7 +38,7 @@ impl Operator {
         let child = Command::new(binary("augur-operator"))
             .args(["run", "--lease-namespace", namespace, "--identity", identity, "--http-address", &address])
             .env("KUBECONFIG", cluster::admin_kubeconfig())
-            .env("RUST_LOG", "warn,augur_operator::leader=info")
+            .env("RUST_LOG", "warn,augur_operator=debug")
             .stdout(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start the operator: {e}"));
@@ -95,6 +101,17 @@ async fn a_stopping_leader_hands_over_at_once() {
     let spec = lease.spec.unwrap_or_default();
     assert_eq!(spec.holder_identity.as_deref(), Some("second"));
     assert_eq!(spec.lease_transitions, Some(1));
+
+    // The new leader reconciles: a detector created now gets its Deployment.
+    let kind = ApiResource::from_gvk(&GroupVersionKind::gvk(augur_crds::GROUP, augur_crds::VERSION, "AnomalyDetector"));
+    let detectors = Api::<DynamicObject>::namespaced_with(client.clone(), &namespace.name, &kind);
+    let manifest = augur_operator::bench::detector_manifest(0, &namespace.name);
+    let detector: DynamicObject = serde_json::from_value(manifest).unwrap_or_else(|e| panic!("{e}"));
+    detectors.create(&PostParams::default(), &detector).await.unwrap_or_else(|e| panic!("{e}"));
+    let deployments = Api::<Deployment>::namespaced(client.clone(), &namespace.name);
+    let made = await_condition(deployments, "detector-0-ad", conditions::is_created());
+    let made = tokio::time::timeout(WAIT, made).await;
+    assert!(made.is_ok_and(|d| d.is_ok_and(|d| d.is_some())), "the new leader made no Deployment within {WAIT:?}");
     drop(second);
     namespace.delete().await;
 }

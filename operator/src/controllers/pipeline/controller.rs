@@ -41,8 +41,9 @@ use crate::{
 /// Re-check healthy resources at least this often: children the operator does not watch (Service, ServiceAccount,
 /// Role, RoleBinding) are put back if someone changed them, and missed events cannot stall a resource for longer.
 const RESYNC: Duration = Duration::from_secs(30 * 60);
-/// Reconciles of one kind in flight at once.
-const CONCURRENCY: u16 = 16;
+/// Reconciles of one kind in flight at once. A reconcile mostly waits on the API server (four answers in a row), so
+/// this bounds connections and buffers rather than CPU: 500 new resources on a real server took 27 s at 16.
+const CONCURRENCY: u16 = 64;
 
 /// Why one reconciliation failed, for the controller's error policy.
 #[derive(Debug, thiserror::Error)]

@@ -225,7 +225,12 @@ pub async fn reconcile(resource: &AugurResource, context: &Context) -> Result<Ou
     let ready = status.observed.condition(augur_crds::common::condition_type::READY);
     let was = previous.condition(augur_crds::common::condition_type::READY);
     if let Some(ready) = ready.filter(|r| was.is_none_or(|w| w.status != r.status || w.reason != r.reason)) {
-        publish(context, resource, EventType::Normal, &ready.reason, ready.message.clone()).await;
+        // On its own task: an Event is best effort, and the reconcile (holding one of the kind's slots) need not
+        // wait for it.
+        let (context, resource, ready) = (context.clone(), resource.clone(), ready.clone());
+        tokio::spawn(
+            async move { publish(&context, &resource, EventType::Normal, &ready.reason, ready.message).await },
+        );
     }
     Ok(Outcome::Applied)
 }

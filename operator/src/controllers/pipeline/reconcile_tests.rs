@@ -70,11 +70,12 @@ fn children_script(namespace: &str, name: &str, deployment_status: Value) -> Vec
     let core = format!("/api/v1/namespaces/{namespace}");
     let rbac = format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}");
     vec![
+        // Sent together; the RoleBinding once its Role is applied.
         expect(Method::PATCH, &format!("{core}/serviceaccounts/{name}")),
         expect(Method::PATCH, &format!("{rbac}/roles/{name}")),
-        expect(Method::PATCH, &format!("{rbac}/rolebindings/{name}")),
         expect(Method::PATCH, &format!("{core}/configmaps/{name}-config")),
         expect(Method::PATCH, &format!("{core}/services/{name}")),
+        expect(Method::PATCH, &format!("{rbac}/rolebindings/{name}")),
         Expect {
             method: Method::PATCH,
             path: format!("/apis/apps/v1/namespaces/{namespace}/deployments/{name}"),
