@@ -35,6 +35,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// Run the operator as a process against the current kubeconfig's API server, create AnomalyDetectors in a
+    /// temporary namespace, and print the time until all are reconciled, the reconciles and the operator's memory.
+    Cluster {
+        /// How many resources.
+        #[arg(long, default_value_t = 500)]
+        resources: usize,
+        /// Creates in flight at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// The operator binary to measure (default: this one).
+        #[arg(long)]
+        operator: Option<std::path::PathBuf>,
+        /// Seconds without a new reconcile after which the count is final.
+        #[arg(long, default_value_t = 10)]
+        settle_seconds: u64,
+        /// Longest wait, in seconds, for every resource to be reconciled.
+        #[arg(long, default_value_t = 300)]
+        timeout_seconds: u64,
+    },
 }
 
 /// Options of `augur-operator run`.
@@ -79,7 +98,18 @@ pub fn run(cli: Cli, out: &mut impl std::io::Write) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::Reconcile { resources, concurrency }) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(crate::bench::reconcile_many(resources, concurrency, out))
+            runtime.block_on(crate::bench::reconcile::reconcile_many(resources, concurrency, out))
+        }
+        Command::Bench(BenchCommand::Cluster { resources, concurrency, operator, settle_seconds, timeout_seconds }) => {
+            let options = crate::bench::cluster::Options {
+                resources,
+                concurrency,
+                operator,
+                settle: std::time::Duration::from_secs(settle_seconds),
+                timeout: std::time::Duration::from_secs(timeout_seconds),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(crate::bench::cluster::run(options, out))
         }
     }
 }

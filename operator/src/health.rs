@@ -35,16 +35,18 @@ impl Health {
 mod tests {
     use std::sync::atomic::Ordering;
 
+    use http::{Method, StatusCode};
+
     use super::*;
 
     #[test]
     fn readiness_and_metrics_come_from_the_operator() {
         let health = Health::default();
         let probes = health.probes();
-        assert_eq!(probes.respond("GET /readyz HTTP/1.1").0, "503 Service Unavailable");
+        assert_eq!(probes.respond(&Method::GET, "/readyz").status, StatusCode::SERVICE_UNAVAILABLE);
         health.ready.store(true, Ordering::SeqCst);
-        assert_eq!(probes.respond("GET /readyz HTTP/1.1").0, "200 OK");
+        assert_eq!(probes.respond(&Method::GET, "/readyz").status, StatusCode::OK);
         health.metrics.record("Forecaster", "applied", 0.01);
-        assert!(probes.respond("GET /metrics HTTP/1.1").2.contains("augur_operator_reconcile_total"));
+        assert!(probes.respond(&Method::GET, "/metrics").body.contains("augur_operator_reconcile_total"));
     }
 }

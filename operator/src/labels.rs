@@ -23,3 +23,8 @@ pub fn selector(instance: &str, component: &str) -> BTreeMap<String, String> {
         ("app.kubernetes.io/component".into(), component.into()),
     ])
 }
+
+/// The label selector of the children of one component (kind) that this operator manages: what its watches see.
+pub fn managed_selector(component: &str) -> String {
+    format!("app.kubernetes.io/managed-by={MANAGED_BY},app.kubernetes.io/component={component}")
+}

@@ -1,12 +1,13 @@
-//! `augur-operator run`: connects, checks that the CRDs are installed, serves health and metrics, and runs the three
-//! streaming controllers and the AutoScalePolicy controller until SIGTERM or Ctrl-C, when they finish in-flight
-//! reconciles and stop.
+//! `augur-operator run`: connects, checks that the CRDs are installed, serves health and metrics, waits to lead
+//! (unless `--no-leader-election`), and runs the three streaming controllers and the AutoScalePolicy controller until
+//! SIGTERM or Ctrl-C, when they finish in-flight reconciles and the leader releases its Lease, so a successor takes
+//! over at its next poll (a rolling update does not wait out a lease duration).
 
-use std::sync::{Arc, atomic::Ordering};
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context as _, bail};
 use augur_crds::{AnomalyDetector, Forecaster, LogClusterer};
-use k8s_openapi::{apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition, jiff::Timestamp};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{
     Api, Client,
     runtime::events::{Recorder, Reporter},
@@ -20,7 +21,7 @@ use crate::{
         pipeline::{Context, controller},
     },
     health::Health,
-    leader::{LEASE_DURATION, LeaseLock, RENEW_EVERY},
+    leader::{LeaseLock, elect},
 };
 
 /// Runs the operator.
@@ -41,34 +42,32 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", options.http_address))?;
     tokio::spawn(health.clone().serve(listener));
 
+    let operator = OperatorConfig {
+        runtime_image: options.runtime_image,
+        image_pull_policy: options.image_pull_policy,
+        default_bootstrap_servers: options.kafka_bootstrap_servers,
+    };
     let context = Context {
-        client: client.clone(),
-        operator: OperatorConfig {
-            runtime_image: options.runtime_image,
-            image_pull_policy: options.image_pull_policy,
-            default_bootstrap_servers: options.kafka_bootstrap_servers,
-        },
-        clock: Arc::new(|| k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now())),
-        backoff: Arc::default(),
         metrics: health.metrics.clone(),
         events: Some(Recorder::new(
             client.clone(),
             Reporter { controller: "augur-operator".into(), instance: Some(options.identity.clone()) },
         )),
+        ..Context::new(client.clone(), operator)
     };
     // A standby replica is ready too: it is healthy and takes over when the leader goes. Readiness must not wait for
     // leadership, or a rolling update (and a PodDisruptionBudget) would wait forever for the standby.
     health.ready.store(true, Ordering::SeqCst);
-    if !options.no_leader_election {
-        let lock = LeaseLock::new(context.client.clone(), &options.lease_namespace, LEASE_NAME, &options.identity);
+    let mut lock = (!options.no_leader_election)
+        .then(|| LeaseLock::new(context.client.clone(), &options.lease_namespace, LEASE_NAME, &options.identity));
+    if let Some(lock) = lock.as_mut() {
         tokio::select! {
-            () = wait_for_leadership(&lock) => {}
+            () = elect::acquire(lock) => {}
             () = augur_probes::termination() => {
                 tracing::info!("shutting down before leading");
                 return Ok(());
             }
         }
-        tokio::spawn(keep_leadership(lock));
     }
     // Leading from here until the process exits (a replica that loses the Lease exits).
     health.metrics.set_leader(true);
@@ -85,58 +84,45 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
             autoscale::controller::run(context.clone(), signal(stopped.clone())),
         );
     };
+    let mut controllers = std::pin::pin!(controllers);
+    let renewing = async {
+        match lock.as_mut() {
+            Some(lock) => elect::renew(lock).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
-        () = controllers => {}
+        () = &mut controllers => {}
+        lost = renewing => {
+            // Another replica may lead already: stop at once rather than reconcile beside it.
+            tracing::error!(reason = ?lost, "leadership lost; exiting");
+            std::process::exit(1);
+        }
         () = augur_probes::termination() => {
             tracing::info!("shutting down: finishing in-flight reconciles");
             health.ready.store(false, Ordering::SeqCst);
             let _ = stop.send(true);
+            // Within the Lease's validity, so no successor starts while a reconcile here still runs.
+            if tokio::time::timeout(WIND_DOWN, controllers).await.is_err() {
+                tracing::warn!("in-flight reconciles did not finish within {WIND_DOWN:?}; stopping anyway");
+            }
         }
+    }
+    health.metrics.set_leader(false);
+    if let Some(lock) = lock.as_mut() {
+        elect::release(lock).await;
     }
     Ok(())
 }
 
 /// Name of the leader-election Lease.
 const LEASE_NAME: &str = "augur-operator";
-
-/// Blocks until this replica leads.
-async fn wait_for_leadership(lock: &LeaseLock) {
-    loop {
-        match lock.try_acquire_or_renew(Timestamp::now()).await {
-            Ok(true) => {
-                tracing::info!("elected leader");
-                return;
-            }
-            Ok(false) => tracing::debug!("another replica leads; waiting"),
-            Err(error) => tracing::warn!(error = %error, "leader election failed; retrying"),
-        }
-        tokio::time::sleep(RENEW_EVERY).await;
-    }
-}
-
-/// Renews the Lease; if it is lost (another replica took it, or renewals failed for a whole lease duration) the
-/// process exits so that its replacement contends again with a clean state.
-async fn keep_leadership(lock: LeaseLock) {
-    let mut last_renewed = std::time::Instant::now();
-    loop {
-        tokio::time::sleep(RENEW_EVERY).await;
-        match lock.try_acquire_or_renew(Timestamp::now()).await {
-            Ok(true) => last_renewed = std::time::Instant::now(),
-            Ok(false) => {
-                tracing::error!("leadership lost to another replica; exiting");
-                std::process::exit(1);
-            }
-            Err(error) if last_renewed.elapsed() > LEASE_DURATION => {
-                tracing::error!(error = %error, "could not renew leadership within the lease duration; exiting");
-                std::process::exit(1);
-            }
-            Err(error) => tracing::warn!(error = %error, "lease renewal failed; retrying"),
-        }
-    }
-}
+/// Longest wait for in-flight reconciles at shutdown: well inside the time the Lease is still valid after the
+/// last renewal, so a successor never overlaps with them.
+const WIND_DOWN: std::time::Duration = elect::RENEW_DEADLINE;
 
 /// Fails with instructions when the CRDs are missing.
-async fn check_crds(client: &Client) -> anyhow::Result<()> {
+pub(crate) async fn check_crds(client: &Client) -> anyhow::Result<()> {
     let definitions: Api<CustomResourceDefinition> = Api::all(client.clone());
     let mut missing = Vec::new();
     for (_, crd) in augur_crds::crd::all() {

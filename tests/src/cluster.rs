@@ -10,14 +10,18 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use k8s_openapi::api::{
-    authentication::v1::{TokenRequest, TokenRequestSpec},
-    core::v1::{Namespace, ServiceAccount},
+use k8s_openapi::{
+    api::{
+        authentication::v1::{TokenRequest, TokenRequestSpec},
+        core::v1::{Namespace, ServiceAccount},
+    },
+    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 };
 use kube::{
     Api, Client, Config,
-    api::{DeleteParams, ObjectMeta, PostParams},
+    api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams, ValidationDirective},
     config::{AuthInfo, KubeConfigOptions, Kubeconfig, NamedAuthInfo},
+    runtime::wait::{await_condition, conditions},
 };
 
 /// The environment variable naming the kubeconfig of the cluster to test against.
@@ -39,6 +43,26 @@ pub async fn client() -> Client {
         .await
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     Client::try_from(config).unwrap_or_else(|e| panic!("cannot build a client for {}: {e}", path.display()))
+}
+
+/// Installs (server-side applies, strictly validated) every Augur CRD and waits until each is Established.
+pub async fn install_crds(client: &Client) {
+    let crds = Api::<CustomResourceDefinition>::all(client.clone());
+    let params = PatchParams::apply("augur-e2e").force().validation(ValidationDirective::Strict);
+    for (file, definition) in augur_crds::crd::all() {
+        let name = definition.metadata.name.clone().unwrap_or_default();
+        crds.patch(&name, &params, &Patch::Apply(&definition)).await.unwrap_or_else(|e| panic!("{file}: {e}"));
+        let established = await_condition(crds.clone(), &name, conditions::is_crd_established());
+        tokio::time::timeout(Duration::from_secs(60), established)
+            .await
+            .unwrap_or_else(|_| panic!("{name} did not become Established within 60s"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
 
 /// A name no other run uses: `prefix-<hex>`.

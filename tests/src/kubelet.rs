@@ -15,7 +15,6 @@
 use std::{
     collections::BTreeMap,
     fs::File,
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
 };
@@ -31,7 +30,7 @@ use kube::{
 use serde_json::json;
 use tokio::{io::AsyncReadExt, io::AsyncWriteExt, net::TcpStream, task::JoinHandle};
 
-use crate::cluster::{kubeconfig_for, service_account_token};
+use crate::cluster::{free_port, kubeconfig_for, service_account_token};
 
 /// One pod, running as a process; killed when dropped.
 pub struct RunningPod {
@@ -93,11 +92,6 @@ pub struct PodRunner<'a> {
     pub root: PathBuf,
     /// Environment added to every container (e.g. a shorter status interval for tests).
     pub extra_env: Vec<(String, String)>,
-}
-
-/// A free loopback port.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
 
 impl PodRunner<'_> {

@@ -7,29 +7,13 @@ use augur_tests::{
     cluster::{self, TempNamespace},
     examples::{self, numbers_as_f64},
 };
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{
     Api, Client,
-    api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, ValidationDirective},
-    runtime::wait::{await_condition, conditions},
+    api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams},
 };
 use serde_json::{Value, json};
 
 const FIELD_MANAGER: &str = "augur-e2e";
-
-async fn install_crds(client: &Client) {
-    let crds = Api::<CustomResourceDefinition>::all(client.clone());
-    let params = PatchParams::apply(FIELD_MANAGER).force().validation(ValidationDirective::Strict);
-    for (file, definition) in crd::all() {
-        let name = definition.metadata.name.clone().unwrap_or_default();
-        crds.patch(&name, &params, &Patch::Apply(&definition)).await.unwrap_or_else(|e| panic!("{file}: {e}"));
-        let established = await_condition(crds.clone(), &name, conditions::is_crd_established());
-        tokio::time::timeout(std::time::Duration::from_secs(60), established)
-            .await
-            .unwrap_or_else(|_| panic!("{name} did not become Established within 60s"))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-    }
-}
 
 fn api_for(client: &Client, namespace: &str, manifest: &Value) -> Api<DynamicObject> {
     let kind = manifest["kind"].as_str().unwrap_or_default();
@@ -68,7 +52,7 @@ async fn create_strict(client: &Client, namespace: &str, manifest: &Value) -> Op
 /// A client with the CRDs installed and a fresh namespace.
 async fn setup(prefix: &str) -> (Client, TempNamespace) {
     let client = cluster::client().await;
-    install_crds(&client).await;
+    cluster::install_crds(&client).await;
     let namespace = TempNamespace::create(&client, prefix).await;
     (client, namespace)
 }

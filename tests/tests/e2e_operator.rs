@@ -3,9 +3,9 @@
 //! children are garbage collected with their resource. Pods stay Pending on a cluster without kubelets, so readiness
 //! is not awaited; everything checked is the API server's and the controller manager's documented behaviour.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use augur_crds::{AnomalyDetector, Forecaster, LogClusterer, crd};
+use augur_crds::{AnomalyDetector, Forecaster, LogClusterer};
 use augur_operator::{
     config::OperatorConfig,
     controllers::pipeline::{Context, controller},
@@ -14,14 +14,9 @@ use augur_tests::{
     cluster::{self, TempNamespace},
     examples,
 };
-use k8s_openapi::{
-    api::{
-        apps::v1::Deployment,
-        core::v1::{ConfigMap, Service},
-    },
-    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-    apimachinery::pkg::apis::meta::v1::Time,
-    jiff::Timestamp,
+use k8s_openapi::api::{
+    apps::v1::Deployment,
+    core::v1::{ConfigMap, Service},
 };
 use kube::{
     Api, Client, Resource,
@@ -31,18 +26,6 @@ use kube::{
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(90);
-
-async fn install_crds(client: &Client) {
-    let crds = Api::<CustomResourceDefinition>::all(client.clone());
-    for (file, definition) in crd::all() {
-        let name = definition.metadata.name.clone().unwrap_or_default();
-        crds.patch(&name, &PatchParams::apply("augur-e2e").force(), &Patch::Apply(&definition))
-            .await
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let established = await_condition(crds.clone(), &name, conditions::is_crd_established());
-        tokio::time::timeout(WAIT, established).await.ok();
-    }
-}
 
 /// Waits until `condition` holds for the object `name`, or fails the test with `what`.
 async fn wait_for<K>(api: Api<K>, name: &str, what: &str, condition: impl Condition<K>) -> K
@@ -161,18 +144,12 @@ async fn check_kind(client: &Client, example: &str, suffix: &str) {
 #[cfg_attr(not(augur_e2e), ignore = "needs AUGUR_E2E_KUBECONFIG")]
 async fn the_operator_reconciles_every_streaming_kind() {
     let client = cluster::client().await;
-    install_crds(&client).await;
-    let context = Context {
-        client: client.clone(),
-        operator: OperatorConfig {
-            default_bootstrap_servers: Some(vec!["kafka.kafka.svc:9092".into()]),
-            ..OperatorConfig::default()
-        },
-        clock: Arc::new(|| Time(Timestamp::now())),
-        backoff: Arc::default(),
-        metrics: Arc::default(),
-        events: None,
+    cluster::install_crds(&client).await;
+    let operator = OperatorConfig {
+        default_bootstrap_servers: Some(vec!["kafka.kafka.svc:9092".into()]),
+        ..OperatorConfig::default()
     };
+    let context = Context::new(client.clone(), operator);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let signal = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;

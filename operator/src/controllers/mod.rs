@@ -6,3 +6,5 @@
 pub mod autoscale;
 pub mod backoff;
 pub mod pipeline;
+pub mod slim;
+pub mod triggers;

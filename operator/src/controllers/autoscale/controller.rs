@@ -1,21 +1,33 @@
-//! The AutoScalePolicy watch loop: reconcile when a policy changes, when a Forecaster or AnomalyDetector it refers
-//! to changes (a new forecast, an anomaly), when an HPA or Deployment it targets changes, and at least every
+//! The AutoScalePolicy watch loop: reconcile when a policy's spec changes, when what it reads of a Forecaster or
+//! AnomalyDetector it refers to changes (a new forecast, an anomaly starting or ending), when the HPA or workload it
+//! targets changes in what a policy reads ([`stores`]), and at least every
 //! [`REEVALUATE`](super::reconcile::REEVALUATE) because forecasts age. Back off per policy on transient failures;
 //! survive malformed objects.
 
 use std::{sync::Arc, time::Duration};
 
-use augur_crds::{AnomalyDetector, AutoScalePolicy, Forecaster};
+use augur_crds::AutoScalePolicy;
 use futures::StreamExt;
-use k8s_openapi::api::{apps::v1::Deployment, autoscaling::v2::HorizontalPodAutoscaler};
 use kube::{
-    Api, ResourceExt,
+    Api, Resource, ResourceExt,
     core::DeserializeGuard,
-    runtime::{Controller, controller::Action, reflector::ObjectRef, reflector::Store, watcher},
+    runtime::{
+        Controller, WatchStreamExt,
+        controller::Action,
+        reflector::{self, ObjectRef, Store},
+        watcher,
+    },
 };
 
-use super::reconcile::{AutoscaleError, reconcile};
-use crate::controllers::pipeline::Context;
+use super::{
+    reconcile::{AutoscaleError, reconcile},
+    stores::{self, Stores},
+};
+use crate::controllers::{
+    pipeline::Context,
+    slim::slim,
+    triggers::{self, New, hash_of},
+};
 
 type Guarded = DeserializeGuard<AutoScalePolicy>;
 
@@ -51,33 +63,64 @@ pub fn targets(policy: &AutoScalePolicy, kind: &str, name: &str) -> bool {
     policy.spec.target_ref.kind == kind && policy.spec.target_ref.name == name
 }
 
+/// What a reconcile needs: the shared context and the stores of the inputs.
+pub struct Scaler {
+    /// Client, clock, metrics, Events.
+    pub context: Context,
+    /// The inputs.
+    pub stores: Stores,
+}
+
+/// What of a policy needs a reconcile: its spec (`generation`, which deletion also moves) and its finalizers
+/// (the first reconcile adds the finalizer, and waits for that change to come back). Its status and the originals
+/// annotation are the reconcile's own writes.
+fn policy_summary(guard: &Guarded) -> u64 {
+    let meta = guard.meta();
+    hash_of(&(meta.generation, &meta.finalizers, meta.deletion_timestamp.is_some()))
+}
+
 /// Runs the controller until `shutdown` resolves.
 pub async fn run(context: Context, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
     let client = context.client.clone();
-    let policies: Api<Guarded> = Api::all(client.clone());
-    let controller = Controller::new(policies, watcher::Config::default());
-    let store = controller.store();
-    let (forecasters, detectors, hpas, deployments) = (store.clone(), store.clone(), store.clone(), store);
-    let context = Arc::new(context);
-    controller
-        .watches(Api::<DeserializeGuard<Forecaster>>::all(client.clone()), watcher::Config::default(), move |f| {
+    let (policies, writer) = reflector::store();
+    let policy_changes = triggers::on_change(
+        watcher(Api::<Guarded>::all(client.clone()), watcher::Config::default())
+            .default_backoff()
+            .modify(slim)
+            .reflect(writer),
+        policy_summary,
+        New::Trigger,
+    );
+    let (stores, inputs) = stores::watch_all(&client);
+    let [forecasters, detectors, hpas, deployments, stateful_sets, replica_sets] = [(); 6].map(|()| policies.clone());
+    let scaler = Arc::new(Scaler { context, stores });
+    Controller::for_stream(policy_changes, policies)
+        .watches_stream(inputs.forecasters, move |f| {
             let name = f.name_any();
             policies_where(&forecasters, f.namespace(), |p| uses_forecaster(p, &name))
         })
-        .watches(Api::<DeserializeGuard<AnomalyDetector>>::all(client.clone()), watcher::Config::default(), move |d| {
+        .watches_stream(inputs.detectors, move |d| {
             let name = d.name_any();
             policies_where(&detectors, d.namespace(), |p| uses_detector(p, &name))
         })
-        .watches(Api::<HorizontalPodAutoscaler>::all(client.clone()), watcher::Config::default(), move |hpa| {
+        .watches_stream(inputs.hpas, move |hpa| {
             let target = hpa.spec.as_ref().map(|s| s.scale_target_ref.clone());
             policies_where(&hpas, hpa.namespace(), |p| target.as_ref().is_some_and(|t| targets(p, &t.kind, &t.name)))
         })
-        .watches(Api::<Deployment>::all(client), watcher::Config::default(), move |deployment| {
-            let name = deployment.name_any();
-            policies_where(&deployments, deployment.namespace(), |p| targets(p, "Deployment", &name))
+        .watches_stream(inputs.deployments, move |workload| {
+            let name = workload.name_any();
+            policies_where(&deployments, workload.namespace(), |p| targets(p, "Deployment", &name))
+        })
+        .watches_stream(inputs.stateful_sets, move |workload| {
+            let name = workload.name_any();
+            policies_where(&stateful_sets, workload.namespace(), |p| targets(p, "StatefulSet", &name))
+        })
+        .watches_stream(inputs.replica_sets, move |workload| {
+            let name = workload.name_any();
+            policies_where(&replica_sets, workload.namespace(), |p| targets(p, "ReplicaSet", &name))
         })
         .graceful_shutdown_on(shutdown)
-        .run(reconcile_guarded, error_policy, context)
+        .run(reconcile_guarded, error_policy, scaler)
         .for_each(|result| async move {
             if let Err(error) = result {
                 tracing::debug!(error = %error, "autoscale reconcile loop");
@@ -97,7 +140,8 @@ fn key(guard: &Guarded) -> String {
     }
 }
 
-async fn reconcile_guarded(guard: Arc<Guarded>, context: Arc<Context>) -> Result<Action, AutoscaleError> {
+async fn reconcile_guarded(guard: Arc<Guarded>, scaler: Arc<Scaler>) -> Result<Action, AutoscaleError> {
+    let context = &scaler.context;
     let policy = match &guard.0 {
         Ok(policy) => policy,
         Err(invalid) => {
@@ -108,7 +152,7 @@ async fn reconcile_guarded(guard: Arc<Guarded>, context: Arc<Context>) -> Result
     let object_key = key(&guard);
     tracing::debug!(policy = %object_key, "reconcile");
     let started = std::time::Instant::now();
-    let result = reconcile(Arc::new(policy.clone()), &context).await;
+    let result = reconcile(Arc::new(policy.clone()), context, &scaler.stores).await;
     let outcome = match &result {
         Ok(_) => "applied",
         Err(error) => error.category(),
@@ -119,13 +163,14 @@ async fn reconcile_guarded(guard: Arc<Guarded>, context: Arc<Context>) -> Result
     Ok(action)
 }
 
-fn error_policy(guard: Arc<Guarded>, error: &AutoscaleError, context: Arc<Context>) -> Action {
+fn error_policy(guard: Arc<Guarded>, error: &AutoscaleError, scaler: Arc<Scaler>) -> Action {
+    let context = &scaler.context;
     let object_key = key(&guard);
     let delay: Duration = context.backoff.lock().unwrap_or_else(|e| e.into_inner()).failed(&object_key);
     tracing::warn!(policy = %object_key, category = error.category(), error = %error, retry_in_s = delay.as_secs(), "reconcile failed");
     if let Ok(policy) = &guard.0 {
         crate::controllers::pipeline::reconcile::warn_in_background(
-            &context,
+            context,
             policy.clone().into(),
             error.category(),
             error.to_string(),

@@ -1,23 +1,28 @@
-//! Reading what a policy refers to: the forecasts of its series from the Forecasters' status, the HPA that targets
-//! its workload, the AnomalyDetectors that freeze scale-down, and (when requests are sized) the workload's pod
-//! template and pods. Only reads; a missing object is an input (no forecast, no HPA), not an error.
+//! Reading what a policy refers to, from the controller's stores ([`Stores`]): the forecasts of its series from the
+//! Forecasters' status, the HPA that targets its workload, the AnomalyDetectors that freeze scale-down, and the
+//! workload's replicas and pod template; and (when requests are resized in place) the workload's pods, from the API.
+//! Only reads; a missing object is an input (no forecast, no HPA), not an error.
 
 use std::collections::{BTreeMap, HashMap};
 
 use augur_autoscale::ForecastView;
 use augur_crds::{
-    AnomalyDetector, AutoScalePolicy, Forecaster,
-    common::condition_type,
+    AutoScalePolicy, Forecaster,
     kinds::autoscale_policy::{Mode, ResourceUpdate, ScaleTargetRef},
 };
-use k8s_openapi::api::{autoscaling::v2::HorizontalPodAutoscaler, core::v1::Pod};
+use k8s_openapi::api::{
+    autoscaling::v2::HorizontalPodAutoscaler,
+    core::v1::{Pod, PodTemplateSpec},
+};
 use kube::{
     Api, Client, ResourceExt,
     api::{ApiResource, DynamicObject, GroupVersionKind, ListParams},
 };
-use serde_json::Value;
 
-use super::originals::Requests;
+use super::{
+    originals::Requests,
+    stores::{Stores, active_anomalies, model_ready},
+};
 
 /// A read failed (transient: retried with backoff).
 #[derive(Debug, thiserror::Error)]
@@ -94,8 +99,9 @@ pub fn workload_api(client: &Client, namespace: &str, target: &ScaleTargetRef) -
     Api::namespaced_with(client.clone(), namespace, &resource)
 }
 
-/// Reads every input of `policy`.
-pub async fn read(client: &Client, policy: &AutoScalePolicy) -> Result<Inputs, ReadError> {
+/// Reads every input of `policy` from `stores`; only the pods of a workload sized in place are listed (there is
+/// no store of pods: they are the most numerous objects of a cluster, and only `InPlace` policies read them).
+pub async fn read(stores: &Stores, client: &Client, policy: &AutoScalePolicy) -> Result<Inputs, ReadError> {
     let namespace = policy.namespace().unwrap_or_default();
     let spec = &policy.spec;
     let mut inputs = Inputs::default();
@@ -110,53 +116,30 @@ pub async fn read(client: &Client, policy: &AutoScalePolicy) -> Result<Inputs, R
             wanted.push((&container.forecaster_ref.name, &forecast.series));
         }
     }
-    let forecasters: Api<Forecaster> = Api::namespaced(client.clone(), &namespace);
     let mut read_forecasters: HashMap<&str, Option<Forecaster>> = HashMap::new();
     for (name, series) in wanted {
-        if !read_forecasters.contains_key(name) {
-            let forecaster =
-                forecasters.get_opt(name).await.map_err(read_error(format!("Forecaster {namespace}/{name}")))?;
-            read_forecasters.insert(name, forecaster);
-        }
-        if let Some(view) = read_forecasters.get(name).and_then(Option::as_ref).and_then(|f| forecast_of(f, series)) {
+        let forecaster = read_forecasters.entry(name).or_insert_with(|| stores.forecaster(&namespace, name));
+        if let Some(view) = forecaster.as_ref().and_then(|f| forecast_of(f, series)) {
             inputs.forecasts.insert((name.to_owned(), series.to_owned()), view);
         }
     }
 
     if spec.replicas.is_some() {
-        let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(client.clone(), &namespace);
-        let listed = hpas
-            .list(&ListParams::default())
-            .await
-            .map_err(read_error(format!("HorizontalPodAutoscalers in {namespace}")))?;
-        inputs.hpa = hpa_targeting(&listed.items, &spec.target_ref);
+        inputs.hpa = hpa_targeting(&stores.hpas_in(&namespace), &spec.target_ref);
     }
+    inputs.freeze = spec
+        .guardrails
+        .freeze_scale_down_on
+        .iter()
+        .find(|reference| stores.detector(&namespace, &reference.name).is_some_and(|d| active_anomalies(&d) > 0))
+        .map(|reference| reference.name.clone());
 
-    let detectors: Api<AnomalyDetector> = Api::namespaced(client.clone(), &namespace);
-    for reference in &spec.guardrails.freeze_scale_down_on {
-        let detector = detectors
-            .get_opt(&reference.name)
-            .await
-            .map_err(read_error(format!("AnomalyDetector {namespace}/{}", reference.name)))?;
-        let active = detector.and_then(|d| d.status).and_then(|s| s.active_anomalies).unwrap_or(0);
-        if active > 0 {
-            inputs.freeze = Some(reference.name.clone());
-            break;
-        }
-    }
-
-    let workloads = workload_api(client, &namespace, &spec.target_ref);
-    let target = format!("{} {namespace}/{}", spec.target_ref.kind, spec.target_ref.name);
+    let target = stores.workload(&namespace, &spec.target_ref.kind, &spec.target_ref.name);
     if spec.replicas.is_some() && inputs.hpa.is_none() {
-        inputs.scale_replicas = match workloads.get_scale(&spec.target_ref.name).await {
-            Ok(scale) => scale.spec.and_then(|s| s.replicas),
-            Err(kube::Error::Api(status)) if status.is_not_found() => None,
-            Err(error) => return Err(ReadError { what: format!("the scale of {target}"), error }),
-        };
+        inputs.scale_replicas = target.as_ref().map(|(replicas, _)| *replicas);
     }
     if let Some(resources) = &spec.resources {
-        let workload = workloads.get_opt(&spec.target_ref.name).await.map_err(read_error(target.clone()))?;
-        inputs.workload = workload.map(|w| workload_of(&w.data));
+        inputs.workload = target.map(|(_, workload)| workload);
         let in_place = resources.update == ResourceUpdate::InPlace && spec.mode == Mode::Enforce;
         if let (true, Some(selector)) = (in_place, inputs.workload.as_ref().and_then(|w| w.selector.clone())) {
             inputs.pods = pods(client, &namespace, &selector).await?;
@@ -197,8 +180,7 @@ pub fn forecast_of(forecaster: &Forecaster, series: &str) -> Option<ForecastView
     let status = forecaster.status.as_ref()?;
     let published = status.forecasts.iter().find(|f| f.series == series)?;
     let mut view = ForecastView::from(published);
-    let model_ready = status.runtime.observed.condition(condition_type::MODEL_READY);
-    view.model_ready = model_ready.is_none_or(|c| c.status != "False");
+    view.model_ready = model_ready(forecaster);
     Some(view)
 }
 
@@ -223,21 +205,21 @@ pub fn hpa_targeting(hpas: &[HorizontalPodAutoscaler], target: &ScaleTargetRef) 
     matching.into_iter().next()
 }
 
-/// The pod template's requests and the selector of an apps/v1 workload.
-pub fn workload_of(data: &Value) -> Workload {
-    let quantity = |v: &Value| v.as_str().map(|s| k8s_openapi::apimachinery::pkg::api::resource::Quantity(s.into()));
-    let containers = data["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| {
-            let requests = &c["resources"]["requests"];
-            let name = c["name"].as_str()?.to_owned();
-            Some((name, Requests { cpu: quantity(&requests["cpu"]), memory: quantity(&requests["memory"]) }))
-        })
-        .collect();
-    let selector = data["spec"]["selector"]["matchLabels"].as_object().filter(|m| !m.is_empty()).map(|labels| {
-        labels.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
-    });
-    Workload { containers, selector }
+impl Workload {
+    /// The workload whose pods `match_labels` selects and run `template`.
+    pub fn of(match_labels: Option<&BTreeMap<String, String>>, template: Option<&PodTemplateSpec>) -> Self {
+        let selector = match_labels
+            .filter(|labels| !labels.is_empty())
+            .map(|labels| labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","));
+        let containers = template.and_then(|t| t.spec.as_ref()).map(|s| s.containers.as_slice()).unwrap_or_default();
+        let containers = containers
+            .iter()
+            .map(|c| {
+                let requests = c.resources.as_ref().and_then(|r| r.requests.as_ref());
+                let get = |key: &str| requests.and_then(|r| r.get(key).cloned());
+                (c.name.clone(), Requests { cpu: get("cpu"), memory: get("memory") })
+            })
+            .collect();
+        Self { containers, selector }
+    }
 }

@@ -1,8 +1,8 @@
 //! The AutoScalePolicy controller: forecasts published in Forecaster status become an HPA's `minReplicas` (or the
 //! workload's replicas through the scale subresource when no HPA targets it) and container requests.
 //!
-//! One reconcile: [`inputs`] reads what the policy refers to (its Forecasters' published forecasts, the HPA that
-//! targets the workload, the AnomalyDetectors that freeze scale-down, the workload when requests are sized),
+//! One reconcile: [`inputs`] reads what the policy refers to from the controller's [`stores`] (its Forecasters'
+//! published forecasts, the HPA that targets the workload, the AnomalyDetectors that freeze scale-down, the workload),
 //! [`decide`] calls the pure engine (`augur-autoscale`) and turns its answer into a [`decide::Plan`], [`actuate`]
 //! applies it in `Enforce` mode, and [`status`] reports the recommendation, what was applied and when, and what was
 //! blocked and why.
@@ -23,6 +23,7 @@ pub mod inputs;
 pub mod originals;
 pub mod reconcile;
 pub mod status;
+pub mod stores;
 
 pub use reconcile::{AutoscaleError, reconcile};
 

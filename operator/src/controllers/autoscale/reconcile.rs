@@ -27,6 +27,7 @@ use super::{
     inputs::{self, Inputs, ReadError},
     originals::{self, HpaOriginal, Originals, Requests},
     status::{self, InForce},
+    stores::Stores,
 };
 use crate::controllers::pipeline::{Context, reconcile::publish};
 
@@ -85,13 +86,17 @@ impl AutoscaleError {
     }
 }
 
-/// Reconciles one policy.
-pub async fn reconcile(policy: Arc<AutoScalePolicy>, context: &Context) -> Result<Action, AutoscaleError> {
+/// Reconciles one policy, reading its inputs from `stores`.
+pub async fn reconcile(
+    policy: Arc<AutoScalePolicy>,
+    context: &Context,
+    stores: &Stores,
+) -> Result<Action, AutoscaleError> {
     let api: Api<AutoScalePolicy> = Api::namespaced(context.client.clone(), &policy.namespace().unwrap_or_default());
     finalizer(&api, FINALIZER, policy, |event| async move {
         match event {
-            Finalizer::Apply(policy) => apply(&policy, context).await,
-            Finalizer::Cleanup(policy) => cleanup(&policy, context).await,
+            Finalizer::Apply(policy) => apply(&policy, context, stores).await,
+            Finalizer::Cleanup(policy) => cleanup(&policy, context, stores).await,
         }
     })
     .await
@@ -107,12 +112,12 @@ async fn event(context: &Context, policy: &AutoScalePolicy, type_: EventType, re
     publish(context, &policy.clone().into(), type_, reason, note).await;
 }
 
-async fn apply(policy: &AutoScalePolicy, context: &Context) -> Result<Action, AutoscaleError> {
+async fn apply(policy: &AutoScalePolicy, context: &Context, stores: &Stores) -> Result<Action, AutoscaleError> {
     let now = (context.clock)();
     let (namespace, name) = (policy.namespace().unwrap_or_default(), policy.name_any());
     let mut originals = Originals::of(policy);
     if policy.spec.mode != Mode::Enforce && !originals.is_empty() {
-        restore(context, policy, &originals).await?;
+        restore(context, stores, policy, &originals).await?;
         originals = Originals::default();
         originals::record(&context.client, policy, &originals).await.map_err(AutoscaleError::Record)?;
     }
@@ -121,7 +126,7 @@ async fn apply(policy: &AutoScalePolicy, context: &Context) -> Result<Action, Au
         context.metrics.set_floor(&namespace, &name, None);
         return Ok(Action::requeue(REEVALUATE));
     }
-    let inputs = inputs::read(&context.client, policy).await?;
+    let inputs = inputs::read(stores, &context.client, policy).await?;
     let plan = decide(policy, &inputs, &originals, millis(&now));
     let (in_force, refused) = match policy.spec.mode {
         Mode::Enforce => {
@@ -152,10 +157,10 @@ async fn write_status(
     status::write(&context.client, policy, &status).await.map_err(AutoscaleError::Status)
 }
 
-async fn cleanup(policy: &AutoScalePolicy, context: &Context) -> Result<Action, AutoscaleError> {
+async fn cleanup(policy: &AutoScalePolicy, context: &Context, stores: &Stores) -> Result<Action, AutoscaleError> {
     let originals = Originals::of(policy);
     if !originals.is_empty() {
-        restore(context, policy, &originals).await?;
+        restore(context, stores, policy, &originals).await?;
     }
     context.metrics.set_floor(&policy.namespace().unwrap_or_default(), &policy.name_any(), None);
     Ok(Action::await_change())
@@ -360,7 +365,12 @@ async fn restore_hpa(client: &kube::Client, namespace: &str, original: &HpaOrigi
 }
 
 /// Puts back everything recorded in `originals`. Objects that no longer exist need nothing.
-async fn restore(context: &Context, policy: &AutoScalePolicy, originals: &Originals) -> Result<(), AutoscaleError> {
+async fn restore(
+    context: &Context,
+    stores: &Stores,
+    policy: &AutoScalePolicy,
+    originals: &Originals,
+) -> Result<(), AutoscaleError> {
     let namespace = policy.namespace().unwrap_or_default();
     let client = &context.client;
     let target = &policy.spec.target_ref;
@@ -383,12 +393,8 @@ async fn restore(context: &Context, policy: &AutoScalePolicy, originals: &Origin
         restored.push(format!("pod template requests of {}", target.name));
     }
     if originals.resized_pods {
-        let workloads = inputs::workload_api(client, &namespace, target);
-        let workload = workloads
-            .get_opt(&target.name)
-            .await
-            .map_err(|error| ReadError { what: format!("{} {namespace}/{}", target.kind, target.name), error })?;
-        let template = workload.map(|w| inputs::workload_of(&w.data)).unwrap_or_default();
+        let template =
+            stores.workload(&namespace, &target.kind, &target.name).map(|(_, workload)| workload).unwrap_or_default();
         let sized = sized_resources(policy);
         if let Some(selector) = &template.selector {
             for pod in inputs::pods(client, &namespace, selector).await? {

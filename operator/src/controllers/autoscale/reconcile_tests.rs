@@ -1,6 +1,7 @@
-//! The AutoScalePolicy reconciler against a mocked API server: the exact calls, their field managers and bodies.
-//! The HPA is written by server-side apply of `spec.minReplicas` alone under `augur-autoscaler`, after the original
-//! is recorded; Recommend writes status only; the finalizer restores the recorded original; gates show in status.
+//! The AutoScalePolicy reconciler against a mocked API server, its inputs in stores: the exact calls, their field
+//! managers and bodies. Inputs are never read from the API (only the pods of an in-place policy are listed). The HPA
+//! is written by server-side apply of `spec.minReplicas` alone under `augur-autoscaler`, after the original is
+//! recorded; Recommend writes status only; the finalizer restores the recorded original; gates show in status.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{Client, client::Body, runtime::controller::Action};
 use serde_json::{Value, json};
 
-use super::{reconcile::REEVALUATE, *};
+use super::{reconcile::REEVALUATE, stores::of_objects, *};
 use crate::{config::OperatorConfig, controllers::pipeline::Context};
 
 type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
@@ -18,20 +19,11 @@ type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
 /// 2027-01-15T08:00:00Z.
 const NOW_S: i64 = 1_800_000_000;
 const POLICY: &str = "/apis/augur.dev/v1alpha1/namespaces/shop/autoscalepolicies/checkout";
-const FORECASTER: &str = "/apis/augur.dev/v1alpha1/namespaces/shop/forecasters/checkout-load";
-const HPAS: &str = "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers";
 const HPA: &str = "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/checkout";
 
 fn context(client: Client) -> Context {
     let now = Time(k8s_openapi::jiff::Timestamp::from_second(NOW_S).unwrap_or_default());
-    Context {
-        client,
-        operator: OperatorConfig::default(),
-        clock: Arc::new(move || now.clone()),
-        backoff: Arc::default(),
-        metrics: Arc::default(),
-        events: None,
-    }
+    Context { clock: Arc::new(move || now.clone()), ..Context::new(client, OperatorConfig::default()) }
 }
 
 fn at(offset_s: i64) -> String {
@@ -137,10 +129,15 @@ async fn serve(mut handle: Handle, script: Vec<Expect>) -> Vec<Value> {
     bodies
 }
 
-async fn run(policy: Arc<AutoScalePolicy>, script: Vec<Expect>) -> (Result<Action, AutoscaleError>, Vec<Value>) {
+/// Reconciles `policy` with `inputs` in the stores, against a server answering `script`.
+async fn run(
+    policy: Arc<AutoScalePolicy>,
+    inputs: &[Value],
+    script: Vec<Expect>,
+) -> (Result<Action, AutoscaleError>, Vec<Value>) {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let server = tokio::spawn(serve(handle, script));
-    let outcome = reconcile(policy, &context(Client::new(service, "default"))).await;
+    let outcome = reconcile(policy, &context(Client::new(service, "default")), &of_objects(inputs)).await;
     (outcome, server.await.unwrap_or_else(|e| panic!("{e}")))
 }
 
@@ -155,16 +152,14 @@ fn condition<'a>(status: &'a Value, type_: &str) -> &'a Value {
 #[tokio::test]
 async fn enforce_records_the_original_then_applies_only_min_replicas_as_augur_autoscaler() {
     let script = vec![
-        get(FORECASTER, forecaster("True", 0.6)),
-        get(HPAS, list(vec![hpa(2)])),
         apply(POLICY, SCALER_MANAGER, policy_json(|_| {})),
         apply(HPA, SCALER_MANAGER, hpa(7)),
         apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
     ];
-    let (outcome, bodies) = run(policy(|_| {}), script).await;
+    let (outcome, bodies) = run(policy(|_| {}), &[forecaster("True", 0.6), hpa(2)], script).await;
     assert_eq!(outcome.unwrap_or_else(|e| panic!("{e}")), Action::requeue(REEVALUATE));
 
-    let recorded = &bodies[2];
+    let recorded = &bodies[0];
     assert_eq!(recorded["metadata"]["name"], "checkout");
     let originals: Value =
         serde_json::from_str(recorded["metadata"]["annotations"][originals::ANNOTATION].as_str().unwrap_or_default())
@@ -173,7 +168,7 @@ async fn enforce_records_the_original_then_applies_only_min_replicas_as_augur_au
     assert!(recorded.get("spec").is_none(), "the policy's spec is not touched");
 
     assert_eq!(
-        bodies[3],
+        bodies[1],
         json!({
             "apiVersion": "autoscaling/v2",
             "kind": "HorizontalPodAutoscaler",
@@ -183,7 +178,7 @@ async fn enforce_records_the_original_then_applies_only_min_replicas_as_augur_au
         "ceil(610 / 100) = 7, and nothing but minReplicas"
     );
 
-    let status = &bodies[4]["status"];
+    let status = &bodies[2]["status"];
     assert_eq!(status["observedGeneration"], 2);
     assert_eq!(status["recommendation"]["minReplicas"], 7);
     assert_eq!(status["recommendation"]["forecastLoad"], 610.0);
@@ -201,26 +196,19 @@ async fn enforce_records_the_original_then_applies_only_min_replicas_as_augur_au
 async fn an_unchanged_floor_is_not_written_again() {
     let recorded = json!({"hpa": {"name": "checkout", "minReplicas": 2}}).to_string();
     let policy = policy(|p| p["metadata"]["annotations"] = json!({originals::ANNOTATION: recorded}));
-    let script = vec![
-        get(FORECASTER, forecaster("True", 0.6)),
-        get(HPAS, list(vec![hpa(7)])),
-        apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
-    ];
-    let (outcome, bodies) = run(policy, script).await;
+    let script = vec![apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {}))];
+    let (outcome, bodies) = run(policy, &[forecaster("True", 0.6), hpa(7)], script).await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(bodies[2]["status"]["applied"]["minReplicas"], 7);
+    assert_eq!(bodies[0]["status"]["applied"]["minReplicas"], 7);
 }
 
 #[tokio::test]
 async fn recommend_writes_status_only() {
-    let script = vec![
-        get(FORECASTER, forecaster("True", 0.6)),
-        get(HPAS, list(vec![hpa(2)])),
-        apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
-    ];
-    let (outcome, bodies) = run(policy(|p| p["spec"]["mode"] = "Recommend".into()), script).await;
+    let script = vec![apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {}))];
+    let recommending = policy(|p| p["spec"]["mode"] = "Recommend".into());
+    let (outcome, bodies) = run(recommending, &[forecaster("True", 0.6), hpa(2)], script).await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
-    let status = &bodies[2]["status"];
+    let status = &bodies[0]["status"];
     assert_eq!(status["recommendation"]["minReplicas"], 7);
     assert!(status.get("applied").is_none(), "nothing applied: {status}");
     assert_eq!(condition(status, "Ready")["reason"], "Recommending");
@@ -247,7 +235,7 @@ async fn deleting_the_policy_restores_the_recorded_min_replicas_then_removes_the
             respond: policy_json(|_| {}),
         },
     ];
-    let (outcome, bodies) = run(deleting, script).await;
+    let (outcome, bodies) = run(deleting, &[], script).await;
     assert_eq!(outcome.unwrap_or_else(|e| panic!("{e}")), Action::await_change());
     assert_eq!(bodies[0]["spec"], json!({"minReplicas": 2}), "the original floor");
     assert_eq!(bodies[0]["metadata"]["name"], "checkout");
@@ -277,7 +265,7 @@ async fn a_policy_in_a_namespace_being_deleted_lets_go_of_its_finalizer() {
         let body = Body::from(serde_json::to_vec(&policy_json(|_| {})).unwrap_or_default());
         send.send_response(Response::builder().body(body).unwrap_or_else(|e| panic!("{e}")));
     });
-    let outcome = reconcile(deleting, &context(Client::new(service, "default"))).await;
+    let outcome = reconcile(deleting, &context(Client::new(service, "default")), &of_objects(&[])).await;
     server.await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outcome.unwrap_or_else(|e| panic!("{e}")), Action::await_change());
 }
@@ -296,21 +284,17 @@ async fn a_failed_restore_keeps_the_finalizer() {
         let extra = tokio::time::timeout(std::time::Duration::from_millis(50), handle.next_request()).await;
         assert!(!matches!(extra, Ok(Some(_))), "the finalizer must stay");
     });
-    let error = reconcile(deleting, &context(Client::new(service, "default"))).await.err();
+    let error = reconcile(deleting, &context(Client::new(service, "default")), &of_objects(&[])).await.err();
     server.await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(error.as_ref().map(AutoscaleError::category), Some("ActuateFailed"), "{error:?}");
 }
 
 #[tokio::test]
 async fn a_model_not_ready_blocks_with_the_reason_and_keeps_the_hpas_own_floor() {
-    let script = vec![
-        get(FORECASTER, forecaster("False", 0.6)),
-        get(HPAS, list(vec![hpa(2)])),
-        apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
-    ];
-    let (outcome, bodies) = run(policy(|_| {}), script).await;
+    let script = vec![apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {}))];
+    let (outcome, bodies) = run(policy(|_| {}), &[forecaster("False", 0.6), hpa(2)], script).await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
-    let status = &bodies[2]["status"];
+    let status = &bodies[0]["status"];
     assert_eq!(status["blocked"]["reason"], "ModelNotReady");
     assert_eq!(status["blocked"]["since"], at(0));
     assert_eq!(status["recommendation"]["minReplicas"], 2, "released to the HPA's own minReplicas");
@@ -327,15 +311,13 @@ async fn low_accuracy_releases_a_raised_floor_back_to_the_original() {
             "blocked": {"reason": "LowForecastAccuracy", "message": "", "since": at(-600)}});
     });
     let script = vec![
-        get(FORECASTER, forecaster("True", -0.5)),
-        get(HPAS, list(vec![hpa(7)])),
         apply(HPA, SCALER_MANAGER, hpa(2)),
         apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
     ];
-    let (outcome, bodies) = run(raised, script).await;
+    let (outcome, bodies) = run(raised, &[forecaster("True", -0.5), hpa(7)], script).await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(bodies[2]["spec"], json!({"minReplicas": 2}));
-    let status = &bodies[3]["status"];
+    assert_eq!(bodies[0]["spec"], json!({"minReplicas": 2}));
+    let status = &bodies[1]["status"];
     assert_eq!(status["blocked"]["reason"], "LowForecastAccuracy");
     assert_eq!(status["blocked"]["since"], at(-600), "kept while the reason holds");
     assert_eq!(status["applied"]["minReplicas"], 2);
@@ -345,7 +327,6 @@ async fn low_accuracy_releases_a_raised_floor_back_to_the_original() {
 
 #[tokio::test]
 async fn an_active_anomaly_freezes_scale_down() {
-    let detectors = "/apis/augur.dev/v1alpha1/namespaces/shop/anomalydetectors/service-metrics";
     let raised = policy(|p| {
         p["spec"]["guardrails"]["freezeScaleDownOn"] = json!([{"name": "service-metrics"}]);
         p["metadata"]["annotations"] =
@@ -358,15 +339,10 @@ async fn an_active_anomaly_freezes_scale_down() {
         "spec": {"source": {"prometheus": {"url": "http://prometheus:9090", "query": "up"}}},
         "status": {"activeAnomalies": 2},
     });
-    let script = vec![
-        get(FORECASTER, forecaster("True", 0.6)),
-        get(HPAS, list(vec![hpa(12)])),
-        get(detectors, detector),
-        apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
-    ];
-    let (outcome, bodies) = run(raised, script).await;
+    let script = vec![apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {}))];
+    let (outcome, bodies) = run(raised, &[forecaster("True", 0.6), hpa(12), detector], script).await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
-    let status = &bodies[3]["status"];
+    let status = &bodies[0]["status"];
     assert_eq!(status["blocked"]["reason"], "AnomalyActive");
     assert_eq!(status["applied"]["minReplicas"], 12, "held, not lowered to 7");
 }
@@ -379,19 +355,18 @@ async fn without_an_hpa_the_scale_subresource_is_applied() {
             "spec": {"replicas": replicas}})
     };
     let script = vec![
-        get(FORECASTER, forecaster("True", 0.6)),
-        get(HPAS, list(Vec::new())),
-        get(scale, scale_object(3)),
         apply(POLICY, SCALER_MANAGER, policy_json(|_| {})),
         apply(scale, SCALER_MANAGER, scale_object(7)),
         apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
     ];
-    let (outcome, bodies) = run(policy(|_| {}), script).await;
+    let mut deployment = workload();
+    deployment["spec"]["replicas"] = 3.into();
+    let (outcome, bodies) = run(policy(|_| {}), &[forecaster("True", 0.6), deployment], script).await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
-    let recorded = bodies[3]["metadata"]["annotations"][originals::ANNOTATION].as_str().unwrap_or_default();
+    let recorded = bodies[0]["metadata"]["annotations"][originals::ANNOTATION].as_str().unwrap_or_default();
     assert_eq!(serde_json::from_str::<Value>(recorded).unwrap_or_default(), json!({"replicas": 3}));
-    assert_eq!(bodies[4]["spec"], json!({"replicas": 7}));
-    assert_eq!(bodies[4]["kind"], "Scale");
+    assert_eq!(bodies[1]["spec"], json!({"replicas": 7}));
+    assert_eq!(bodies[1]["kind"], "Scale");
 }
 
 #[tokio::test]
@@ -406,7 +381,7 @@ async fn turning_the_policy_off_restores_and_forgets_the_originals() {
         apply(POLICY, SCALER_MANAGER, policy_json(|_| {})),
         apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
     ];
-    let (outcome, bodies) = run(off, script).await;
+    let (outcome, bodies) = run(off, &[], script).await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(bodies[0]["spec"], json!({"minReplicas": 2}));
     assert!(bodies[1]["metadata"].get("annotations").is_none(), "annotation released: {}", bodies[1]);
@@ -423,7 +398,7 @@ async fn a_new_policy_first_gets_its_finalizer() {
         patch: Some((None, "application/json-patch+json")),
         respond: policy_json(|_| {}),
     }];
-    let (outcome, bodies) = run(policy(|p| p["metadata"]["finalizers"] = json!([])), script).await;
+    let (outcome, bodies) = run(policy(|p| p["metadata"]["finalizers"] = json!([])), &[], script).await;
     assert_eq!(outcome.unwrap_or_else(|e| panic!("{e}")), Action::await_change());
     assert!(bodies[0].to_string().contains(FINALIZER), "{}", bodies[0]);
 }
@@ -431,7 +406,6 @@ async fn a_new_policy_first_gets_its_finalizer() {
 #[tokio::test]
 async fn template_requests_are_applied_to_the_pod_template_only() {
     let deployment = "/apis/apps/v1/namespaces/shop/deployments/checkout";
-    let cpu_forecaster = "/apis/augur.dev/v1alpha1/namespaces/shop/forecasters/checkout-cpu";
     let sized = policy(|p| {
         p["spec"].as_object_mut().map(|s| s.remove("replicas"));
         p["spec"]["resources"] = json!({"update": "Template", "containers": [{"containerName": "app",
@@ -446,51 +420,45 @@ async fn template_requests_are_applied_to_the_pod_template_only() {
             {"name": "app", "image": "shop/checkout:1", "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}}},
             {"name": "sidecar", "image": "proxy:1"}]}}}});
     let script = vec![
-        get(cpu_forecaster, usage),
-        get(deployment, workload.clone()),
         apply(POLICY, SCALER_MANAGER, policy_json(|_| {})),
-        apply(deployment, SCALER_MANAGER, workload),
+        apply(deployment, SCALER_MANAGER, workload.clone()),
         apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
     ];
-    let (outcome, bodies) = run(sized, script).await;
+    let (outcome, bodies) = run(sized, &[usage, workload], script).await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
-    let recorded = bodies[2]["metadata"]["annotations"][originals::ANNOTATION].as_str().unwrap_or_default();
+    let recorded = bodies[0]["metadata"]["annotations"][originals::ANNOTATION].as_str().unwrap_or_default();
     assert_eq!(
         serde_json::from_str::<Value>(recorded).unwrap_or_default(),
         json!({"templateRequests": {"app": {"cpu": "250m"}}}),
         "only what the policy sizes is recorded"
     );
     assert_eq!(
-        bodies[3]["spec"],
+        bodies[1]["spec"],
         json!({"template": {"spec": {"containers": [{"name": "app", "resources": {"requests": {"cpu": "600m"}}}]}}}),
         "0.5 cores at q0.9 plus 20% headroom; memory and the sidecar untouched"
     );
-    assert_eq!(bodies[4]["status"]["applied"]["containers"], json!([{"containerName": "app", "cpu": "600m"}]));
+    assert_eq!(bodies[2]["status"]["applied"]["containers"], json!([{"containerName": "app", "cpu": "600m"}]));
 }
 
 #[tokio::test]
 async fn an_unchanged_evaluation_writes_nothing() {
-    let script = vec![
-        get(FORECASTER, forecaster("True", 0.6)),
-        get(HPAS, list(vec![hpa(2)])),
-        apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
-    ];
+    let script = vec![apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {}))];
     let recommending = |p: &mut Value| p["spec"]["mode"] = "Recommend".into();
-    let (_, bodies) = run(policy(recommending), script).await;
-    let written = bodies[2]["status"].clone();
-    let script = vec![get(FORECASTER, forecaster("True", 0.6)), get(HPAS, list(vec![hpa(2)]))];
+    let inputs = [forecaster("True", 0.6), hpa(2)];
+    let (_, bodies) = run(policy(recommending), &inputs, script).await;
+    let written = bodies[0]["status"].clone();
     let (outcome, _) = run(
         policy(|p| {
             recommending(p);
             p["status"] = written;
         }),
-        script,
+        &inputs,
+        Vec::new(),
     )
     .await;
     assert_eq!(outcome.unwrap_or_else(|e| panic!("{e}")), Action::requeue(REEVALUATE));
 }
 
-const DEPLOYMENT: &str = "/apis/apps/v1/namespaces/shop/deployments/checkout";
 const PODS: &str = "/api/v1/namespaces/shop/pods";
 
 /// A policy that sizes the `app` container's CPU in place from Forecaster `checkout-cpu`.
@@ -531,19 +499,17 @@ async fn in_place_requests_resize_only_the_pods_that_differ() {
     usage["status"]["forecasts"][0]["points"] = json!([[0.4, 0.5], [0.3, 0.4]]);
     usage["status"]["forecasts"][0]["start"] = at(0).into();
     let script = vec![
-        get("/apis/augur.dev/v1alpha1/namespaces/shop/forecasters/checkout-cpu", usage),
-        get(DEPLOYMENT, workload()),
         get(PODS, list(vec![pod("checkout-a", "250m"), pod("checkout-b", "0.6")])),
         apply(POLICY, SCALER_MANAGER, policy_json(|_| {})),
         strategic(&format!("{PODS}/checkout-a/resize"), pod("checkout-a", "600m")),
         apply(&format!("{POLICY}/status"), STATUS_MANAGER, policy_json(|_| {})),
     ];
-    let (outcome, bodies) = run(in_place(|_| {}), script).await;
+    let (outcome, bodies) = run(in_place(|_| {}), &[usage, workload()], script).await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
-    let recorded = bodies[3]["metadata"]["annotations"][originals::ANNOTATION].as_str().unwrap_or_default();
+    let recorded = bodies[1]["metadata"]["annotations"][originals::ANNOTATION].as_str().unwrap_or_default();
     assert_eq!(serde_json::from_str::<Value>(recorded).unwrap_or_default(), json!({"resizedPods": true}));
     assert_eq!(
-        bodies[4],
+        bodies[2],
         json!({"spec": {"containers": [{"name": "app", "resources": {"requests": {"cpu": "600m"}}}]}}),
         "checkout-b already has 0.6 cores"
     );
@@ -556,7 +522,6 @@ async fn deleting_an_in_place_policy_resizes_pods_back_to_the_template() {
         p["metadata"]["deletionTimestamp"] = at(-5).into();
     });
     let script = vec![
-        get(DEPLOYMENT, workload()),
         get(PODS, list(vec![pod("checkout-a", "600m")])),
         strategic(&format!("{PODS}/checkout-a/resize"), pod("checkout-a", "250m")),
         Expect {
@@ -566,10 +531,10 @@ async fn deleting_an_in_place_policy_resizes_pods_back_to_the_template() {
             respond: policy_json(|_| {}),
         },
     ];
-    let (outcome, bodies) = run(deleting, script).await;
+    let (outcome, bodies) = run(deleting, &[workload()], script).await;
     assert_eq!(outcome.unwrap_or_else(|e| panic!("{e}")), Action::await_change());
     assert_eq!(
-        bodies[2],
+        bodies[1],
         json!({"spec": {"containers": [{"name": "app", "resources": {"requests": {"cpu": "250m"}}}]}}),
         "only what the policy sizes"
     );
@@ -585,8 +550,6 @@ async fn each_actuation_is_published_as_an_event_and_counted() {
         respond: json!({}),
     };
     let script = vec![
-        get(FORECASTER, forecaster("True", 0.6)),
-        get(HPAS, list(vec![hpa(2)])),
         apply(POLICY, SCALER_MANAGER, policy_json(|_| {})),
         apply(HPA, SCALER_MANAGER, hpa(7)),
         event,
@@ -598,10 +561,11 @@ async fn each_actuation_is_published_as_an_event_and_counted() {
     let reporter = kube::runtime::events::Reporter { controller: "augur-operator".into(), instance: None };
     context.events = Some(kube::runtime::events::Recorder::new(client, reporter));
     let metrics = context.metrics.clone();
-    reconcile(policy(|_| {}), &context).await.unwrap_or_else(|e| panic!("{e}"));
+    let stores = of_objects(&[forecaster("True", 0.6), hpa(2)]);
+    reconcile(policy(|_| {}), &context, &stores).await.unwrap_or_else(|e| panic!("{e}"));
     drop(context);
     let bodies = server.await.unwrap_or_else(|e| panic!("{e}"));
-    let event = &bodies[4];
+    let event = &bodies[2];
     assert_eq!((event["type"].clone(), event["reason"].clone()), (json!("Normal"), json!("FloorRaised")));
     assert_eq!(event["regarding"]["kind"], "AutoScalePolicy");
     assert_eq!(event["note"], "minReplicas of HPA checkout 2 -> 7");

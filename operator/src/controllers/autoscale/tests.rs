@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::{
     controller::{targets, uses_detector, uses_forecaster},
     decide::{FloorTarget, TARGET_NOT_FOUND, decide, memory},
-    inputs::{HpaTarget, Inputs, forecast_of, hpa_targeting, workload_of},
+    inputs::{HpaTarget, Inputs, Workload, forecast_of, hpa_targeting},
     originals::{ANNOTATION, Originals, Requests},
     reconcile::{desired_requests, same},
     status::build,
@@ -230,10 +230,13 @@ fn requests_compare_as_quantities() {
 
 #[test]
 fn a_workloads_template_requests_and_selector_are_read() {
-    let workload = workload_of(&json!({"spec": {
+    let deployment: k8s_openapi::api::apps::v1::Deployment = serde_json::from_value(json!({"spec": {
         "selector": {"matchLabels": {"app": "checkout", "tier": "web"}},
         "template": {"spec": {"containers": [{"name": "app", "resources": {"requests": {"cpu": "250m"}}}, {"name": "proxy"}]}},
-    }}));
+    }}))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let spec = deployment.spec.unwrap_or_default();
+    let workload = Workload::of(spec.selector.match_labels.as_ref(), Some(&spec.template));
     assert_eq!(workload.selector.as_deref(), Some("app=checkout,tier=web"));
     assert_eq!(workload.containers.get("app"), Some(&requests(Some("250m"), None)));
     assert_eq!(workload.containers.get("proxy"), Some(&requests(None, None)));

@@ -1,5 +1,5 @@
 //! Applying built children with server-side apply: one field manager per controller, `force` so the operator owns
-//! what it declares, no read-modify-write. Dependencies first, the Deployment last.
+//! what it declares, no read-modify-write. Dependencies first (together), the Deployment last.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::{
@@ -58,11 +58,11 @@ where
 {
     let api: Api<K> = Api::namespaced(client.clone(), namespace);
     let kind = std::any::type_name::<K>().rsplit("::").next().unwrap_or("object");
-    let listed = api.list(&kube::api::ListParams::default().labels(selector)).await.map_err(|error| ApplyError {
-        kind,
-        name: selector.to_owned(),
-        error,
-    })?;
+    // Names only, from the API server's watch cache (`resourceVersion=0`): a leftover listed a moment late is found
+    // at the next look; the listing costs the server no etcd read.
+    let params = kube::api::ListParams::default().labels(selector).match_any();
+    let listed =
+        api.list_metadata(&params).await.map_err(|error| ApplyError { kind, name: selector.to_owned(), error })?;
     for orphan in listed.items.iter().map(ResourceExt::name_any).filter(|name| !keep.contains(&name.as_str())) {
         tracing::info!(kind, name = %orphan, "removing orphaned child");
         match api.delete(&orphan, &kube::api::DeleteParams::background()).await {
@@ -94,13 +94,19 @@ pub async fn remove_orphaned_children(client: &Client, children: &Children) -> R
     remove_orphans::<Deployment>(client, &namespace, &selector, &[&name]).await
 }
 
-/// Applies every child under `manager`.
+/// Applies every child under `manager`: the Deployment's dependencies at once (the Role before its RoleBinding,
+/// which RBAC checks against it), then the Deployment, so a reconcile waits for three answers rather than six.
 pub async fn apply(client: &Client, children: &Children, manager: &str) -> Result<Applied, ApplyError> {
-    apply_one(client, &children.service_account, manager).await?;
-    apply_one(client, &children.role, manager).await?;
-    apply_one(client, &children.role_binding, manager).await?;
-    apply_one(client, &children.config_map, manager).await?;
-    apply_one(client, &children.service, manager).await?;
+    let rbac = async {
+        apply_one(client, &children.role, manager).await?;
+        apply_one(client, &children.role_binding, manager).await
+    };
+    futures::try_join!(
+        apply_one(client, &children.service_account, manager),
+        rbac,
+        apply_one(client, &children.config_map, manager),
+        apply_one(client, &children.service, manager),
+    )?;
     let deployment = apply_one(client, &children.deployment, manager).await?;
     Ok(Applied { deployment })
 }

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use augur_crds::{
-    AugurResource,
-    common::{ObservedConditions, RuntimePod},
+use augur_crds::{AugurResource, common::RuntimeStatus};
+use k8s_openapi::{
+    api::core::v1::ObjectReference,
+    apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time},
 };
-use k8s_openapi::{api::core::v1::ObjectReference, apimachinery::pkg::apis::meta::v1::Time};
 use kube::{
-    Api, Client, Resource, ResourceExt,
+    Api, Client, Resource,
     api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams},
     runtime::events::{Event, EventType, Recorder},
 };
@@ -39,6 +39,43 @@ pub struct Context {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Publishes Events on the resources (none in tests that assert the exact API calls).
     pub events: Option<Recorder>,
+    /// Resources whose orphans this process has looked for.
+    pub orphans_checked: Arc<OrphansChecked>,
+}
+
+impl Context {
+    /// A context on `client` with `operator`'s settings, the wall clock, fresh metrics and no Events.
+    pub fn new(client: Client, operator: OperatorConfig) -> Self {
+        Self {
+            client,
+            operator,
+            clock: Arc::new(|| Time(k8s_openapi::jiff::Timestamp::now())),
+            backoff: Arc::default(),
+            metrics: Arc::default(),
+            events: None,
+            orphans_checked: Arc::default(),
+        }
+    }
+}
+
+/// The UIDs of resources whose orphaned children were looked for. Children are named after their resource alone, so
+/// orphans come only from an earlier operator version naming them differently: looking once per resource and process
+/// is enough. Bounded: when full it starts over, which costs one more look per resource.
+#[derive(Debug, Default)]
+pub struct OrphansChecked(std::sync::Mutex<std::collections::HashSet<String>>);
+
+/// Resources remembered before [`OrphansChecked`] starts over.
+const ORPHANS_CHECKED_MAX: usize = 10_000;
+
+impl OrphansChecked {
+    /// Records `uid`; whether it was new.
+    pub fn first_time(&self, uid: &str) -> bool {
+        let mut checked = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if checked.len() >= ORPHANS_CHECKED_MAX {
+            checked.clear();
+        }
+        checked.insert(uid.to_owned())
+    }
 }
 
 /// A reference to `resource` for Events.
@@ -106,31 +143,27 @@ pub fn field_manager(kind: &str) -> String {
     format!("augur-{}", kind.to_ascii_lowercase())
 }
 
-/// Generation, the conditions currently in the status of `resource`, and its runtime pods' entries.
-fn observed(resource: &AugurResource) -> (Option<i64>, ObservedConditions, Vec<RuntimePod>) {
-    let (meta, runtime) = match resource {
-        AugurResource::AnomalyDetector(r) => (&r.metadata, r.status.as_ref().map(|s| &s.runtime)),
-        AugurResource::Forecaster(r) => (&r.metadata, r.status.as_ref().map(|s| &s.runtime)),
-        AugurResource::LogClusterer(r) => (&r.metadata, r.status.as_ref().map(|s| &s.runtime)),
-        AugurResource::AutoScalePolicy(r) => {
-            return (
-                r.metadata.generation,
-                r.status.as_ref().map(|s| s.observed.clone()).unwrap_or_default(),
-                Vec::new(),
-            );
-        }
-    };
-    let conditions = runtime.map(|r| r.observed.clone()).unwrap_or_default();
-    (meta.generation, conditions, runtime.map(|r| r.pods.clone()).unwrap_or_default())
+/// Whether `runtime` (the status as it is) already shows everything in `status` (what the operator would write).
+fn shows(runtime: &RuntimeStatus, status: &status::OperatorStatus) -> bool {
+    runtime.observed.observed_generation == status.observed.observed_generation
+        && runtime.replicas == Some(status.replicas)
+        && runtime.ready_replicas == Some(status.ready_replicas)
+        && status.observed.conditions.iter().all(|c| runtime.observed.condition(&c.type_) == Some(c))
+}
+
+/// The metadata of `resource`.
+pub fn metadata(resource: &AugurResource) -> &ObjectMeta {
+    match resource {
+        AugurResource::AnomalyDetector(r) => &r.metadata,
+        AugurResource::Forecaster(r) => &r.metadata,
+        AugurResource::LogClusterer(r) => &r.metadata,
+        AugurResource::AutoScalePolicy(r) => &r.metadata,
+    }
 }
 
 fn name_and_namespace(resource: &AugurResource) -> (String, String) {
-    match resource {
-        AugurResource::AnomalyDetector(r) => (r.name_any(), r.namespace().unwrap_or_default()),
-        AugurResource::Forecaster(r) => (r.name_any(), r.namespace().unwrap_or_default()),
-        AugurResource::LogClusterer(r) => (r.name_any(), r.namespace().unwrap_or_default()),
-        AugurResource::AutoScalePolicy(r) => (r.name_any(), r.namespace().unwrap_or_default()),
-    }
+    let meta = metadata(resource);
+    (meta.name.clone().unwrap_or_default(), meta.namespace.clone().unwrap_or_default())
 }
 
 /// Server-side applies `status` to the status subresource under `manager`.
@@ -159,7 +192,10 @@ async fn patch_status(
 /// Reconciles one streaming resource.
 pub async fn reconcile(resource: &AugurResource, context: &Context) -> Result<Outcome, ReconcileError> {
     let manager = field_manager(resource.kind());
-    let (generation, previous, pods) = observed(resource);
+    let generation = metadata(resource).generation;
+    let none = RuntimeStatus::default();
+    let runtime = super::controller::runtime_status(resource).unwrap_or(&none);
+    let previous = &runtime.observed;
     let now = (context.clock)();
     let validated = match validate(resource, &context.operator) {
         Ok(validated) => validated,
@@ -169,7 +205,7 @@ pub async fn reconcile(resource: &AugurResource, context: &Context) -> Result<Ou
                 &context.client,
                 resource,
                 &manager,
-                &status::invalid(message.clone(), &previous, generation, now),
+                &status::invalid(message.clone(), previous, generation, now),
             )
             .await?;
             return Ok(Outcome::InvalidSpec(message));
@@ -177,13 +213,24 @@ pub async fn reconcile(resource: &AugurResource, context: &Context) -> Result<Ou
     };
     let children = build(&validated, &context.operator)?;
     let applied = apply(&context.client, &children, &manager).await?;
-    remove_orphaned_children(&context.client, &children).await?;
-    let status = status::from_applied(&validated, &applied, &previous, &pods, generation, now);
-    patch_status(&context.client, resource, &manager, &status).await?;
+    // A resource the operator never reported on was never built before, so it can have no orphans.
+    let reported = previous.observed_generation.is_some();
+    if reported && context.orphans_checked.first_time(metadata(resource).uid.as_deref().unwrap_or_default()) {
+        remove_orphaned_children(&context.client, &children).await?;
+    }
+    let status = status::from_applied(&validated, &applied, previous, &runtime.pods, generation, now);
+    if !shows(runtime, &status) {
+        patch_status(&context.client, resource, &manager, &status).await?;
+    }
     let ready = status.observed.condition(augur_crds::common::condition_type::READY);
     let was = previous.condition(augur_crds::common::condition_type::READY);
     if let Some(ready) = ready.filter(|r| was.is_none_or(|w| w.status != r.status || w.reason != r.reason)) {
-        publish(context, resource, EventType::Normal, &ready.reason, ready.message.clone()).await;
+        // On its own task: an Event is best effort, and the reconcile (holding one of the kind's slots) need not
+        // wait for it.
+        let (context, resource, ready) = (context.clone(), resource.clone(), ready.clone());
+        tokio::spawn(
+            async move { publish(&context, &resource, EventType::Normal, &ready.reason, ready.message).await },
+        );
     }
     Ok(Outcome::Applied)
 }

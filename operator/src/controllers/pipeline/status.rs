@@ -29,14 +29,73 @@ pub struct OperatorStatus {
     pub ready_replicas: i32,
 }
 
+/// Milliseconds until `pod`'s entry turns stale (negative: it is).
+fn fresh_for_ms(pod: &RuntimePod, now: &Time) -> i64 {
+    pod.updated.0.as_millisecond() + POD_ENTRY_FRESH_MS - now.0.as_millisecond()
+}
+
 /// The problems fresh runtime pods report, as `(reason, "pod: message")`, at most three.
 fn pod_problems(pods: &[RuntimePod], now: &Time) -> Vec<(String, String)> {
-    let fresh = |pod: &&RuntimePod| now.0.as_millisecond() - pod.updated.0.as_millisecond() <= POD_ENTRY_FRESH_MS;
     pods.iter()
-        .filter(fresh)
+        .filter(|pod| fresh_for_ms(pod, now) >= 0)
         .flat_map(|pod| pod.problems.iter().map(move |p| (p.reason.clone(), format!("{}: {}", pod.name, p.message))))
         .take(3)
         .collect()
+}
+
+/// What the status takes from a Deployment: two Deployments with the same `Rollout` give the same status, so a
+/// change of anything else (a condition's time, a ReplicaSet's name) needs no reconcile.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Rollout {
+    /// Pods ready.
+    pub ready: i32,
+    /// Pods of the current template.
+    pub updated: i32,
+    /// Pods available.
+    pub available: i32,
+    /// The Deployment controller has seen the current spec, and every wanted pod is updated and available (and no
+    /// old one is left).
+    pub rolled_out: bool,
+    /// The rollout is stuck (progress deadline exceeded, or pods cannot be created), with the controller's message.
+    pub stuck: Option<String>,
+}
+
+impl Rollout {
+    /// The rollout of `deployment` towards `wanted` pods.
+    pub fn of(deployment: &Deployment, wanted: i32) -> Self {
+        let status = deployment.status.clone().unwrap_or_default();
+        let updated = status.updated_replicas.unwrap_or(0);
+        let available = status.available_replicas.unwrap_or(0);
+        let stuck = status.conditions.iter().flatten().find(|c| {
+            (c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
+                || (c.type_ == "ReplicaFailure" && c.status == "True")
+        });
+        Self {
+            ready: status.ready_replicas.unwrap_or(0),
+            updated,
+            available,
+            rolled_out: status.observed_generation >= deployment.metadata.generation
+                && updated >= wanted
+                && available >= wanted
+                && status.replicas.unwrap_or(0) <= wanted,
+            stuck: stuck.map(|c| c.message.clone().unwrap_or_default()),
+        }
+    }
+
+    /// The rollout of a Deployment the operator made, towards the replicas in its spec.
+    pub fn of_child(deployment: &Deployment) -> Self {
+        Self::of(deployment, deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1))
+    }
+}
+
+/// How long until the problems of a fresh pod entry stop counting (its entry turns stale), if any pod has problems.
+pub fn problems_turn_stale_in(pods: &[RuntimePod], now: &Time) -> Option<std::time::Duration> {
+    pods.iter()
+        .filter(|pod| !pod.problems.is_empty())
+        .map(|pod| fresh_for_ms(pod, now))
+        .filter(|remaining| *remaining >= 0)
+        .min()
+        .map(|remaining| std::time::Duration::from_millis(remaining.unsigned_abs() + 1))
 }
 
 /// Status after a successful apply; `pods` are the runtime pods' entries in the resource's status.
@@ -48,21 +107,9 @@ pub fn from_applied(
     generation: Option<i64>,
     now: Time,
 ) -> OperatorStatus {
-    let deployment: &Deployment = &applied.deployment;
     let wanted = if validated.settings.paused { 0 } else { validated.settings.parallelism };
-    let status = deployment.status.clone().unwrap_or_default();
-    let ready = status.ready_replicas.unwrap_or(0);
-    let updated = status.updated_replicas.unwrap_or(0);
-    let available = status.available_replicas.unwrap_or(0);
-    let rolled_out = status.observed_generation >= deployment.metadata.generation
-        && updated >= wanted
-        && available >= wanted
-        && status.replicas.unwrap_or(0) <= wanted;
+    let Rollout { ready, updated, available, rolled_out, stuck } = Rollout::of(&applied.deployment, wanted);
     let problems = pod_problems(pods, &now);
-    let stuck = status.conditions.iter().flatten().find(|c| {
-        (c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
-            || (c.type_ == "ReplicaFailure" && c.status == "True")
-    });
     let condition = |type_: &str, status: bool, reason: &str, message: String| {
         previous.next(type_, status, reason, message, generation, &now)
     };
@@ -97,8 +144,9 @@ pub fn from_applied(
                 },
             ),
             match (stuck, problems.first()) {
-                (Some(c), _) => {
-                    condition(condition_type::DEGRADED, true, reason::ROLLOUT_STUCK, c.message.clone().unwrap_or(pods))
+                (Some(why), _) => {
+                    let message = if why.is_empty() { pods } else { why };
+                    condition(condition_type::DEGRADED, true, reason::ROLLOUT_STUCK, message)
                 }
                 (None, Some((why, _))) => {
                     let message = problems.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ");

@@ -22,6 +22,16 @@ pub enum PipelineKind {
 }
 
 impl PipelineKind {
+    /// The kind named `kind` (`AnomalyDetector`, ...), if it runs a streaming runtime.
+    pub fn of_kind(kind: &str) -> Option<Self> {
+        match kind {
+            "AnomalyDetector" => Some(Self::AnomalyDetector),
+            "Forecaster" => Some(Self::Forecaster),
+            "LogClusterer" => Some(Self::LogClusterer),
+            _ => None,
+        }
+    }
+
     /// Suffix of the children's names, so resources of different kinds may share a name.
     pub fn suffix(self) -> &'static str {
         match self {

@@ -13,7 +13,6 @@ use std::{
 use augur_crds::AugurResource;
 use futures::{StreamExt, stream};
 use http::{Request, Response};
-use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::{Client, client::Body};
 use serde_json::{Value, json};
 
@@ -56,28 +55,18 @@ impl tower_service::Service<Request<Body>> for EchoApi {
     }
 }
 
-/// A distinct AnomalyDetector numbered `index`.
+/// A distinct AnomalyDetector numbered `index`, as the API server returns it (with a UID and a generation).
 fn detector(index: usize) -> anyhow::Result<AugurResource> {
-    let manifest = json!({
-        "apiVersion": "augur.dev/v1alpha1",
-        "kind": "AnomalyDetector",
-        "metadata": {"name": format!("detector-{index}"), "namespace": format!("team-{}", index % 20), "uid": format!("uid-{index}"), "generation": 1},
-        "spec": {"source": {"kafka": {"bootstrapServers": ["kafka:9092"], "topic": format!("metrics-{index}")}}, "parallelism": 1 + index % 3},
-    });
+    let mut manifest = super::detector_manifest(index, &format!("team-{}", index % 20));
+    manifest["metadata"]["uid"] = json!(format!("uid-{index}"));
+    manifest["metadata"]["generation"] = json!(1);
     Ok(AugurResource::from_value(manifest)?)
 }
 
 /// Reconciles `resources` detectors, `concurrency` at a time, and prints the figures.
 pub async fn reconcile_many(resources: usize, concurrency: usize, out: &mut impl std::io::Write) -> anyhow::Result<()> {
     let client = Client::new(EchoApi, "default");
-    let context = Arc::new(Context {
-        client,
-        operator: OperatorConfig::default(),
-        clock: Arc::new(|| Time(Timestamp::now())),
-        backoff: Arc::default(),
-        metrics: Arc::default(),
-        events: None,
-    });
+    let context = Arc::new(Context::new(client, OperatorConfig::default()));
     let items: Vec<AugurResource> = (0..resources).map(detector).collect::<anyhow::Result<_>>()?;
     let started = Instant::now();
     let outcomes: Vec<_> = stream::iter(items.iter())
@@ -94,17 +83,10 @@ pub async fn reconcile_many(resources: usize, concurrency: usize, out: &mut impl
     writeln!(out, "applied={applied}")?;
     writeln!(out, "api_calls={}", applied * 13)?;
     writeln!(out, "seconds={seconds:.3}")?;
-    writeln!(out, "peak_rss_bytes={}", peak_rss_bytes().unwrap_or(0))?;
+    writeln!(out, "peak_rss_bytes={}", super::resident_bytes("self").map_or(0, |(_, peak)| peak))?;
     writeln!(out, "api=in-process mock (answers at once); a real API server adds its latency per call")?;
     anyhow::ensure!(applied == resources, "{} of {resources} reconciles failed", resources - applied);
     Ok(())
-}
-
-/// The process's peak resident set (Linux `VmHWM`).
-fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
 }
 
 #[cfg(test)]
