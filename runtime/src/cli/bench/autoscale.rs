@@ -17,7 +17,7 @@ use augur_crds::{
 
 use crate::cli::{
     progress::Progress,
-    simulate::{Figures, Setup, Trace, read_series, simulate},
+    simulate::{Figures, Setup, Trace, simulate},
 };
 
 /// Least share of the HPA alone's under-provisioning Augur must remove.
@@ -76,7 +76,7 @@ pub fn run(data: &Path, settings: &Settings, out: &mut impl std::io::Write) -> a
     if !(settings.target_utilization.is_finite() && settings.target_utilization > 0.0) {
         bail!("--target-utilization must be a positive percentage");
     }
-    let series = read_series(data)?;
+    let series = crate::decode::read_series(data)?;
     let startup_ms = i64::try_from(settings.pod_startup.as_std().as_millis()).unwrap_or(i64::MAX / 4);
     let mut progress = Progress::new("augur bench autoscale");
     let mut results = Vec::new();

@@ -33,7 +33,7 @@ use augur_crds::{
 
 pub use augur::FloorStats;
 pub use replay::{Figures, StrategyRun};
-pub use trace::{Trace, read_series};
+pub use trace::Trace;
 
 use super::progress::Progress;
 use crate::{manifest, time::Millis};
