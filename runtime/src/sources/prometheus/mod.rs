@@ -5,14 +5,14 @@
 //! every step, since it may be fixed by a change on the server side. Ranges end a little behind now, so the samples
 //! of the last scrape are in.
 
-mod http;
+mod client;
 mod response;
 
 use std::{collections::VecDeque, sync::Arc, time::Duration};
 
 use augur_crds::runtime_config::PrometheusInput;
-pub use http::BaseUrl;
-pub use response::{QueryError, series_id};
+pub use client::PrometheusClient;
+pub use response::{QueryError, parse as parse_response, series_id};
 
 use crate::{
     checkpoint::CheckpointStore,
@@ -30,13 +30,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Points from a PromQL range query, polled every step.
 pub struct PrometheusSource {
-    base: BaseUrl,
+    client: PrometheusClient,
     query: String,
     step_ms: Millis,
     backfill_ms: Millis,
     /// How far behind now ranges end, so the last scrape's samples have arrived.
     lag_ms: Millis,
-    token: Option<String>,
     clock: Arc<dyn Clock>,
     store: Option<Arc<dyn CheckpointStore>>,
     last_end: Option<Millis>,
@@ -51,24 +50,15 @@ impl PrometheusSource {
         clock: Arc<dyn Clock>,
         store: Option<Arc<dyn CheckpointStore>>,
     ) -> Result<Self, SourceError> {
-        let base = BaseUrl::parse(&input.url).map_err(SourceError::Config)?;
-        let token = match &input.bearer_token {
-            None => None,
-            Some(file) => Some(
-                std::fs::read_to_string(file.path())
-                    .map(|t| t.trim().to_owned())
-                    .map_err(|error| SourceError::Io { what: file.path().display().to_string(), error })?,
-            ),
-        };
+        let client = PrometheusClient::new(input, QUERY_TIMEOUT).map_err(SourceError::Config)?;
         let step_ms = i64::try_from(input.step.as_std().as_millis()).unwrap_or(i64::MAX).max(1000);
         let backfill_ms = i64::try_from(input.backfill.as_std().as_millis()).unwrap_or(i64::MAX);
         Ok(Self {
-            base,
+            client,
             query: input.query.clone(),
             step_ms,
             backfill_ms,
             lag_ms: step_ms.min(30_000),
-            token,
             clock,
             store,
             last_end: None,
@@ -97,16 +87,11 @@ impl PrometheusSource {
 
     async fn query(&self, start: Millis, end: Millis) -> Result<Vec<MetricPoint>, QueryError> {
         let seconds = |ms: Millis| format!("{:.3}", ms as f64 / 1000.0);
-        let path = format!(
-            "/api/v1/query_range?query={}&start={}&end={}&step={}",
-            http::encode_component(&self.query),
-            seconds(start),
-            seconds(end),
-            seconds(self.step_ms)
-        );
-        let (status, body) = http::get(&self.base, &path, self.token.as_deref(), QUERY_TIMEOUT)
+        let (status, body) = self
+            .client
+            .query_range(&self.query, &seconds(start), &seconds(end), &seconds(self.step_ms))
             .await
-            .map_err(|e| QueryError::Unavailable(format!("{}: {e}", self.base.authority)))?;
+            .map_err(|e| QueryError::Unavailable(format!("{}: {e}", self.client.authority())))?;
         response::parse(status, &body)
     }
 
@@ -180,6 +165,8 @@ mod tests {
             step: ApiDuration::from_secs(60),
             backfill: ApiDuration::from_secs(3600),
             bearer_token: None,
+            basic_auth: None,
+            tls: None,
         };
         PrometheusSource::new(&input, Arc::new(clock.clone()), None).unwrap_or_else(|e| panic!("{e}"))
     }
