@@ -15,9 +15,10 @@ pub use client::PrometheusClient;
 pub use response::{QueryError, parse as parse_response, series_id};
 
 use crate::{
-    checkpoint::CheckpointStore,
+    checkpoint::{CheckpointStore, Restorer, Start},
     record::{Batch, MetricPoint, Position},
     sources::{Source, SourceError, Step},
+    status::Health,
     time::{Clock, Millis},
 };
 
@@ -37,7 +38,8 @@ pub struct PrometheusSource {
     /// How far behind now ranges end, so the last scrape's samples have arrived.
     lag_ms: Millis,
     clock: Arc<dyn Clock>,
-    store: Option<Arc<dyn CheckpointStore>>,
+    /// Reads the checkpoint before the first query (retried while the store cannot be read).
+    restorer: Option<Restorer>,
     last_end: Option<Millis>,
     pending: VecDeque<Step<MetricPoint>>,
     backoff: Duration,
@@ -59,12 +61,18 @@ impl PrometheusSource {
             step_ms,
             backfill_ms,
             lag_ms: step_ms.min(30_000),
+            restorer: store.map(|store| Restorer::new(store, clock.clone(), Health::new())),
             clock,
-            store,
             last_end: None,
             pending: VecDeque::new(),
             backoff: Duration::from_secs(1),
         })
+    }
+
+    /// Reports restore problems (a checkpoint store that cannot be read yet, a state reset) to `health`.
+    pub fn with_health(mut self, health: Health) -> Self {
+        self.restorer = self.restorer.map(|restorer| restorer.with_health(health));
+        self
     }
 
     /// Sets how far behind now ranges end (tests that scrape fast shorten it).
@@ -106,27 +114,29 @@ impl Source for PrometheusSource {
     type Item = MetricPoint;
 
     async fn start(&mut self) -> Result<(), SourceError> {
-        let mut snapshot = None;
-        if let Some(store) = &self.store {
-            match store.load(&[0]).await {
-                Ok(found) => match found.into_iter().next() {
-                    Some((_, Ok(checkpoint))) => {
-                        self.last_end = Some(checkpoint.next_offset);
-                        snapshot = Some(checkpoint.state);
-                    }
-                    Some((_, Err(error))) => tracing::warn!(%error, "checkpoint not restored"),
-                    None => {}
-                },
-                Err(error) => tracing::warn!(%error, "checkpoints could not be loaded; starting fresh"),
-            }
+        if self.restorer.is_none() {
+            self.pending.push_back(Step::Assigned { partition: 0, snapshot: None });
         }
-        self.pending.push_back(Step::Assigned { partition: 0, snapshot });
+        if let Some(restorer) = &mut self.restorer {
+            restorer.add(&[0]);
+        }
         Ok(())
     }
 
     async fn next_step(&mut self) -> Result<Option<Step<MetricPoint>>, SourceError> {
         if let Some(step) = self.pending.pop_front() {
             return Ok(Some(step));
+        }
+        // Nothing is queried before the state is back: the position is part of it.
+        if let Some(restorer) = self.restorer.as_mut().filter(|restorer| restorer.has_waiting()) {
+            return Ok(match restorer.poll().await.pop() {
+                Some((_, Start::Resume { next_offset, state })) => {
+                    self.last_end = Some(next_offset);
+                    Some(Step::Assigned { partition: 0, snapshot: Some(state) })
+                }
+                Some((_, Start::Fresh)) => Some(Step::Assigned { partition: 0, snapshot: None }),
+                None => Self::idle(Duration::from_millis(restorer.due_in().unwrap_or(0).max(1) as u64)).await,
+            });
         }
         let now = self.clock.now();
         let Some((start, end)) = self.next_range(now) else {
