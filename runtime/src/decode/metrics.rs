@@ -88,3 +88,18 @@ pub fn decode_json_metric(
     };
     Ok(MetricPoint { series, timestamp, value })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inputs the `metric_event` fuzz target (fuzz/) crashed on, decoded as the pipeline does: each is a dead letter.
+    #[test]
+    fn fuzz_regressions_are_dead_letters() {
+        let crash: &[u8] = include_bytes!("fuzz_regressions/metric_event-d0d62c46");
+        let outcome = decode_json_metric(crash, &SeriesId::from("topic"), Position::default());
+        let letter = outcome.err().unwrap_or_else(|| panic!("the crash input is not a metric event"));
+        assert!(letter.payload.len() <= DeadLetter::MAX_PAYLOAD, "{}", letter.payload.len());
+        assert!(letter.reason.starts_with("not a metric event"), "{}", letter.reason);
+    }
+}
