@@ -5,11 +5,11 @@
 # the chart and the operator's runtime pods ask for (runAsNonRoot with a read-only root filesystem). The cache mounts
 # need BuildKit, Docker's default builder.
 
-# Shared build stage: the Rust toolchain plus what librdkafka's build needs (cmake; OpenSSL headers for TLS; the curl
-# header, which librdkafka 2.12 includes whenever TLS is on, though Augur does not link curl).
+# Shared build stage: the Rust toolchain plus what librdkafka's own configure build needs (gcc, make and perl come
+# with the image; pkg-config, OpenSSL headers for TLS, zlib headers for compression). No cmake, no curl.
 FROM rust:1.95-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends cmake libssl-dev libcurl4-openssl-dev pkg-config zlib1g-dev \
+ && apt-get install -y --no-install-recommends libssl-dev pkg-config zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -3,6 +3,8 @@
 //! - `augur_e2e` when `AUGUR_E2E_KUBECONFIG` names a kubeconfig (end-to-end tests against a real cluster);
 //! - `augur_kafka` when `AUGUR_KAFKA_BOOTSTRAP` is set (`.ci/run` starts tansu);
 //! - `augur_prometheus` when `AUGUR_PROMETHEUS_URL` is set (`.ci/run` starts Prometheus);
+//! - `augur_prometheus_tls` when `AUGUR_PROMETHEUS_SECRETS` names the credentials of the secured Prometheus servers
+//!   (`.ci/run` starts them: https with client certificates and basic auth, https with a bearer token);
 //! - `augur_tansu` when `AUGUR_TANSU_BIN` names the broker binary (the test that restarts its own broker).
 
 fn main() {
@@ -10,6 +12,7 @@ fn main() {
         ("AUGUR_E2E_KUBECONFIG", "augur_e2e"),
         ("AUGUR_KAFKA_BOOTSTRAP", "augur_kafka"),
         ("AUGUR_PROMETHEUS_URL", "augur_prometheus"),
+        ("AUGUR_PROMETHEUS_SECRETS", "augur_prometheus_tls"),
         ("AUGUR_TANSU_BIN", "augur_tansu"),
     ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");

@@ -10,9 +10,8 @@ use std::{collections::BTreeMap, fmt::Write as _, path::Path};
 use anyhow::{Context, bail};
 
 use augur_runtime::{
-    decode::CsvLayout,
+    decode::read_series,
     models::forecast::{ForecastParams, Forecaster},
-    record::Position,
     time::{Millis, format_timestamp},
 };
 
@@ -93,23 +92,6 @@ pub fn run(data: &Path, protocol: &Protocol, out: &Path, report: &mut impl std::
 
 fn quantile_name(q: f64) -> String {
     format!("p{}", (q * 100.0).round() as i64)
-}
-
-/// Reads `unique_id,ds,y` rows into series sorted by time.
-fn read_series(data: &Path) -> anyhow::Result<BTreeMap<String, Vec<(Millis, f64)>>> {
-    let text = std::fs::read_to_string(data).with_context(|| format!("cannot read {}", data.display()))?;
-    let mut lines = text.lines();
-    let layout = CsvLayout::from_header(lines.next().unwrap_or_default()).map_err(anyhow::Error::msg)?;
-    let unnamed = std::sync::Arc::from("series");
-    let mut series: BTreeMap<String, Vec<(Millis, f64)>> = BTreeMap::new();
-    for (index, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let point = layout
-            .decode(line, &unnamed, Position { partition: 0, offset: index as i64 + 2 })
-            .map_err(|dead| anyhow::anyhow!("{} line {}: {}", data.display(), dead.position.offset, dead.reason))?;
-        series.entry(point.series.to_string()).or_default().push((point.timestamp, point.value));
-    }
-    series.values_mut().for_each(|points| points.sort_by_key(|(t, _)| *t));
-    Ok(series)
 }
 
 /// The median gap between consecutive points: the series' step.

@@ -160,20 +160,25 @@ fn cross_validate(systems: &[System], raw: bool, report: &mut impl std::io::Writ
     Ok(())
 }
 
-/// `(LineId, column)` of a structured CSV.
+/// `(LineId, column)` of a structured CSV (quoted fields hold commas, quotes and newlines).
 fn column_pairs(file: &Path, wanted: &str) -> anyhow::Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let rows = parse_csv(&text);
-    let header = rows.first().cloned().unwrap_or_default();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let header = reader.headers().with_context(|| file.display().to_string())?.clone();
     let column = |name: &str| header.iter().position(|h| h == name);
     let (Some(line_id), Some(value)) = (column("LineId"), column(wanted)) else {
         bail!("{} has no LineId and {wanted} columns", file.display());
     };
-    Ok(rows[1..]
-        .iter()
-        .filter(|row| row.len() > value.max(line_id))
-        .map(|row| (row[line_id].clone(), row[value].clone()))
-        .collect())
+    let mut pairs = Vec::new();
+    for row in reader.records() {
+        let row = row.with_context(|| file.display().to_string())?;
+        if let (Some(id), Some(text)) = (row.get(line_id), row.get(value)) {
+            pairs.push((id.to_owned(), text.to_owned()));
+        }
+    }
+    Ok(pairs)
 }
 
 /// `(line number, line)` of a raw log, numbered from 1 like the structured CSV's LineId.
@@ -181,45 +186,4 @@ fn raw_lines(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let text = String::from_utf8_lossy(&bytes);
     Ok(text.split_terminator('\n').enumerate().map(|(i, line)| ((i + 1).to_string(), line.to_owned())).collect())
-}
-
-/// Rows of an RFC 4180 CSV: fields may be quoted, with `""` for a quote and newlines inside quotes.
-pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let (mut row, mut field) = (Vec::new(), String::new());
-    let (mut quoted, mut chars) = (false, text.chars().peekable());
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, '\r') => {}
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_quoted_fields_escaped_quotes_and_embedded_commas() {
-        let rows = parse_csv("a,b,c\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,,\"multi\nline\"\n");
-        assert_eq!(rows, [vec!["a", "b", "c"], vec!["1", "x, y", "say \"hi\""], vec!["2", "", "multi\nline"]]);
-    }
 }

@@ -7,7 +7,6 @@
 
 use std::{
     fmt::Write as _,
-    io::{BufRead, BufReader},
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -17,12 +16,12 @@ use anyhow::{Context, bail};
 use super::nab_score::{self, Figure, Labels, PROFILES, ScoredSeries};
 use augur_runtime::{
     cli::progress::{Progress, compact},
-    decode::CsvLayout,
+    decode::MetricRows,
     models::{
         SeriesModel,
         anomaly::{AnomalyDetector, DetectorParams},
     },
-    record::Position,
+    time::format_timestamp,
 };
 
 /// Runs the benchmark; returns (series, points).
@@ -144,29 +143,18 @@ fn series_files(data: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 
 /// Scores one series file, writes the scored CSV and returns the scores (the key is left for the caller).
 fn score_file(input: &Path, output: &Path, params: &Arc<DetectorParams>) -> anyhow::Result<ScoredSeries> {
-    let reader =
-        BufReader::new(std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?);
-    let mut lines = reader.lines();
-    let header = lines.next().transpose()?.unwrap_or_default();
-    let layout =
-        CsvLayout::from_header(&header).map_err(anyhow::Error::msg).with_context(|| input.display().to_string())?;
-    let series = Arc::from("series");
+    let file = std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    let mut rows = MetricRows::new(file, "series");
     let mut detector = AnomalyDetector::new(Arc::clone(params));
     let mut csv = String::from("timestamp,value,anomaly_score\n");
     let mut scored = ScoredSeries { key: String::new(), timestamps: Vec::new(), scores: Vec::new() };
-    for (index, line) in lines.enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let position = Position { partition: 0, offset: index as i64 + 2 };
-        let point = layout
-            .decode(&line, &series, position)
-            .map_err(|dead| anyhow::anyhow!("{} line {}: {}", input.display(), dead.position.offset, dead.reason))?;
+    while let Some(row) = rows.next_row().with_context(|| input.display().to_string())? {
+        let point =
+            row.map_err(|dead| anyhow::anyhow!("{} line {}: {}", input.display(), dead.position.offset, dead.reason))?;
         let assessment = detector.update(point.timestamp, point.value);
-        let timestamp = line.split(',').next().unwrap_or_default();
         let written = format!("{:.6}", assessment.score);
-        let _ = writeln!(csv, "{timestamp},{},{written}", point.value);
+        // NAB's own layout, which the labels use.
+        let _ = writeln!(csv, "{},{},{written}", format_timestamp(point.timestamp), point.value);
         // Scored as written, so these figures and the Python scorer's agree to the digit.
         scored.timestamps.push(point.timestamp);
         scored.scores.push(written.parse().unwrap_or(0.0));

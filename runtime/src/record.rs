@@ -54,8 +54,33 @@ impl DeadLetter {
     /// A dead letter for `payload` at `position`.
     pub fn new(position: Position, payload: &[u8], reason: impl Into<String>) -> Self {
         let mut text = String::from_utf8_lossy(&payload[..payload.len().min(Self::MAX_PAYLOAD)]).into_owned();
-        text.truncate(Self::MAX_PAYLOAD);
+        // Invalid bytes become U+FFFD (three bytes each), so the text may be longer than the bytes: cut it at the
+        // last character boundary within the bound.
+        let mut end = text.len().min(Self::MAX_PAYLOAD);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
         Self { position, payload: text, reason: reason.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_letters_of_invalid_utf8_are_cut_at_a_character_boundary() {
+        // Found by the `metric_event` fuzz target: 4,096 invalid bytes are 12,288 bytes of U+FFFD, and byte 4,096
+        // falls inside one of them.
+        let letter = DeadLetter::new(Position::default(), &[0xff; 5000], "bad");
+        assert_eq!(letter.payload.len(), 4095);
+        assert!(letter.payload.chars().all(|c| c == char::REPLACEMENT_CHARACTER));
+        let mixed: Vec<u8> = b"ok ".iter().copied().chain([0xc3; 4093]).collect();
+        let letter = DeadLetter::new(Position::default(), &mixed, "bad");
+        assert!(letter.payload.starts_with("ok \u{fffd}") && letter.payload.len() <= DeadLetter::MAX_PAYLOAD);
+        let plain = DeadLetter::new(Position::default(), "é".repeat(3000).as_bytes(), "bad");
+        assert_eq!(plain.payload, "é".repeat(2048), "valid text is kept whole up to the bound");
     }
 }
 

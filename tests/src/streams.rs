@@ -1,5 +1,6 @@
 //! Access to the real servers of the integration tests: a Kafka-compatible broker (`AUGUR_KAFKA_BOOTSTRAP`) and
-//! Prometheus (`AUGUR_PROMETHEUS_URL`), which `.ci/run` installs and starts on loopback. Without them the tests are
+//! Prometheus (`AUGUR_PROMETHEUS_URL`; secured: `AUGUR_PROMETHEUS_MTLS_URL`, `AUGUR_PROMETHEUS_TOKEN_URL` and their
+//! credentials in `AUGUR_PROMETHEUS_SECRETS`), which `.ci/run` installs and starts on loopback. Without them the tests are
 //! compiled `#[ignore]`d with the reason (see `build.rs`), so they show as ignored, never as passed.
 //!
 //! Also: unique topic names, producing records, reading a topic from the beginning, RuntimeConfigs for a test, and
@@ -18,6 +19,12 @@ use rdkafka::{
 pub const KAFKA_VAR: &str = "AUGUR_KAFKA_BOOTSTRAP";
 /// Prometheus's URL variable.
 pub const PROMETHEUS_VAR: &str = "AUGUR_PROMETHEUS_URL";
+/// The URL of a Prometheus serving https that requires a client certificate and basic authentication.
+pub const PROMETHEUS_MTLS_VAR: &str = "AUGUR_PROMETHEUS_MTLS_URL";
+/// The URL of a Prometheus behind an https proxy that requires a bearer token.
+pub const PROMETHEUS_TOKEN_VAR: &str = "AUGUR_PROMETHEUS_TOKEN_URL";
+/// The directory of the secured Prometheus servers' credentials, one sub-directory per Secret.
+pub const PROMETHEUS_SECRETS_VAR: &str = "AUGUR_PROMETHEUS_SECRETS";
 
 /// Shows the runtime's logs in a test's output (`RUST_LOG` filters; warnings by default).
 pub fn show_logs() {

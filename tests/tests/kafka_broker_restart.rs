@@ -2,54 +2,18 @@
 //! before, during and after the outage gets its result. The test runs its own broker (`AUGUR_TANSU_BIN`, which
 //! `.ci/run` provides, built with SQLite storage) so it can kill and restart it; its data survives the restart.
 
-use std::{
-    net::TcpListener,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 use augur_runtime::{
     pipeline::Shutdown,
     service::{self, ServiceOptions},
 };
-use augur_tests::streams::{TopicReader, connection, create_topic, produce, producer, runtime_config, server, unique};
+use augur_tests::{
+    broker::BrokerHome,
+    streams::{TopicReader, connection, create_topic, produce, producer, runtime_config, server, unique},
+};
 
 const WAIT: Duration = Duration::from_secs(120);
-
-/// A broker process, killed when dropped (also when the test fails).
-struct Broker(Child);
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_broker(binary: &str, port: u16, directory: &std::path::Path) -> Broker {
-    let url = format!("tcp://127.0.0.1:{port}");
-    let child = Command::new(binary)
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-            "--storage-engine",
-            "sqlite://tansu.db",
-        ])
-        .current_dir(directory)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the broker did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Broker(child)
-}
 
 fn events(range: std::ops::Range<i64>) -> Vec<(String, Vec<u8>)> {
     range
@@ -77,13 +41,9 @@ fn steps_seen(reader: &TopicReader) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(augur_tansu), ignore = "needs AUGUR_TANSU_BIN (bash .ci/run builds tansu)")]
 async fn the_runtime_recovers_when_the_broker_restarts() {
-    let tansu = server("AUGUR_TANSU_BIN");
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port());
-    let port = port.unwrap_or_else(|e| panic!("{e}"));
-    let bootstrap = format!("127.0.0.1:{port}");
-    let directory = std::env::temp_dir().join(unique("augur-broker"));
-    std::fs::create_dir_all(&directory).unwrap_or_else(|e| panic!("{e}"));
-    let broker = start_broker(&tansu, port, &directory);
+    let home = BrokerHome::new(&server("AUGUR_TANSU_BIN"));
+    let bootstrap = home.bootstrap();
+    let broker = home.start();
     let (input, output) = (unique("augur-load"), unique("augur-forecasts"));
     create_topic(&bootstrap, &input, 1).await;
     create_topic(&bootstrap, &output, 1).await;
@@ -109,7 +69,7 @@ async fn the_runtime_recovers_when_the_broker_restarts() {
     results.wait_for("results before the restart", WAIT, |r| steps_seen(r) >= 2 * 49).await;
 
     drop(broker);
-    let broker = start_broker(&tansu, port, &directory);
+    let broker = home.start();
     produce(&producer, &input, &events(50..200)).await;
     // Every step of both series (the last closes no step yet), each at least once.
     results.wait_for("every result after the restart", WAIT, |r| steps_seen(r) >= 2 * 199).await;
@@ -118,5 +78,4 @@ async fn the_runtime_recovers_when_the_broker_restarts() {
     shutdown.fire();
     running.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e:#}"));
     drop(broker);
-    let _ = std::fs::remove_dir_all(directory);
 }

@@ -1,6 +1,7 @@
 //! The offered load of `augur-bench e2e`: metric events or log lines produced at a fixed rate (or as fast as the
 //! producer goes), each remembering when it was sent: metric events carry it as their timestamp, log lines through
-//! their delivery report (partition, offset -> send time).
+//! their delivery report (partition, offset -> send time). Before the timed load, [`warm_up`] sends single records
+//! until the service answers, so the figures are those of a running service, not of its consumer group joining.
 
 use std::{
     collections::HashMap,
@@ -14,7 +15,7 @@ use std::{
 use rdkafka::{
     ClientConfig, ClientContext, Message,
     error::{KafkaError, RDKafkaErrorCode},
-    producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer},
+    producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer},
 };
 
 use augur_runtime::time::{Clock, SystemClock};
@@ -98,6 +99,41 @@ fn record(kind: LoadKind, n: u64, now: i64) -> (String, String) {
             (String::new(), line)
         }
     }
+}
+
+/// Longest wait for the answer to one warm-up record before the next is sent.
+const WARM_UP_WAIT: Duration = Duration::from_millis(500);
+
+/// Sends `kind` records to `topic` one at a time, each delivered before the next, until the service has answered
+/// every one sent (`answered`, counted by the reader while warming up) and at least one; fails after `limit`.
+pub fn warm_up(
+    settings: &ClientConfig,
+    topic: &str,
+    kind: LoadKind,
+    answered: &AtomicU64,
+    limit: Duration,
+) -> Result<u64, String> {
+    let producer: BaseProducer = settings.create().map_err(|e| format!("cannot create the warm-up producer: {e}"))?;
+    let (clock, started) = (SystemClock, Instant::now());
+    let mut sent = 0;
+    while started.elapsed() < limit {
+        let (key, payload) = record(kind, sent, clock.now());
+        let mut base = BaseRecord::to(topic).payload(&payload);
+        if !key.is_empty() {
+            base = base.key(&key);
+        }
+        producer.send(base).map_err(|(e, _)| format!("cannot produce to {topic}: {e}"))?;
+        producer.flush(Duration::from_secs(30)).map_err(|e| format!("cannot deliver the warm-up: {e}"))?;
+        sent += 1;
+        let waiting = Instant::now();
+        while answered.load(Ordering::Relaxed) < sent && waiting.elapsed() < WARM_UP_WAIT {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if answered.load(Ordering::Relaxed) >= sent {
+            return Ok(sent);
+        }
+    }
+    Err(format!("the service did not answer within {}s", limit.as_secs()))
 }
 
 /// Produces `kind` records to `topic` at `rate` per second (unlimited when `None`) for `duration`; returns how

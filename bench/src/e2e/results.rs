@@ -1,5 +1,6 @@
 //! The consuming end of `augur-bench e2e`: reads the result topic from the beginning and measures, for every
-//! result, the time from the send of its input to its arrival.
+//! result, the time from the send of its input to its arrival. Results that arrive while `warming` is set answer
+//! warm-up records: they are counted in `answered` only, never timed.
 
 use std::{
     sync::{
@@ -26,13 +27,22 @@ pub struct Arrivals {
     pub last_ms: i64,
 }
 
-/// Reads `topic` until `stop` is set, counting results in `count`.
+/// Whether the reader is still in the warm-up, and how many warm-up results it saw.
+#[derive(Debug)]
+pub struct WarmUp {
+    /// Set until the timed load starts.
+    pub warming: AtomicBool,
+    /// Results that arrived while warming.
+    pub answered: AtomicU64,
+}
+
+/// Reads `topic` until `stop` is set, counting results of the timed load in `count`.
 pub fn read(
     settings: &ClientConfig,
     topic: &str,
     kind: LoadKind,
     deliveries: &Deliveries,
-    count: &AtomicU64,
+    (count, warm_up): (&AtomicU64, &WarmUp),
     stop: &Arc<AtomicBool>,
 ) -> Result<Arrivals, String> {
     let consumer: BaseConsumer = settings
@@ -56,6 +66,10 @@ pub fn read(
         };
         // Template and group events come with the lines; only each line's own result is timed.
         if matches!(kind, LoadKind::Logs) && result["event"] != "line" {
+            continue;
+        }
+        if warm_up.warming.load(Ordering::Relaxed) {
+            warm_up.answered.fetch_add(1, Ordering::Relaxed);
             continue;
         }
         count.fetch_add(1, Ordering::Relaxed);

@@ -15,7 +15,7 @@ pub use rules::{compare_durations, matches, rule, with_durations};
 pub use seasonality::{Seasonality, SeasonalityMode};
 pub use settings::RuntimeSettings;
 pub use source::{
-    KafkaSasl, KafkaSource, KafkaTls, LogFormat, LogSource, MetricSource, PrometheusSource, SaslMechanism,
+    ClientTls, KafkaSasl, KafkaSource, LogFormat, LogSource, MetricSource, PrometheusSource, SaslMechanism,
     SecretKeyRef, SecretRef, StartFrom,
 };
 pub use status::{ObservedConditions, RuntimePod, RuntimeProblem, RuntimeStatus, condition_type, reason};

@@ -110,7 +110,7 @@ pub struct KafkaSource {
     pub start_from: StartFrom,
     /// TLS to the brokers. Omit for plaintext.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<KafkaTls>,
+    pub tls: Option<ClientTls>,
     /// SASL authentication. Omit for none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sasl: Option<KafkaSasl>,
@@ -126,11 +126,11 @@ pub enum StartFrom {
     Earliest,
 }
 
-/// TLS settings for Kafka connections.
+/// TLS settings of a client connection (Kafka brokers, Prometheus).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct KafkaTls {
-    /// A Secret key with the PEM CA bundle that signs the brokers' certificates. Omit to trust the system roots.
+pub struct ClientTls {
+    /// A Secret key with the PEM CA bundle that signs the server's certificates. Omit to trust the system roots.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_secret_ref: Option<SecretKeyRef>,
     /// A `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`) for mutual TLS. Omit for server-only TLS.
@@ -161,11 +161,22 @@ pub enum SaslMechanism {
     ScramSha512,
 }
 
-/// A Prometheus range query, re-run every `step`.
+/// A Prometheus range query, re-run every `step`. A secured Prometheus (https with its own CA, a bearer token, basic
+/// authentication, client certificates) is reached with credentials from Secrets, sent only over https.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = rule(
+    "!has(self.bearerTokenSecretRef) || !has(self.basicAuthSecretRef)",
+    "set bearerTokenSecretRef or basicAuthSecretRef, not both",
+))]
+#[x_kube(validation = rule(
+    "(!has(self.bearerTokenSecretRef) && !has(self.basicAuthSecretRef)) || self.url.startsWith('https://')",
+    "credentials are sent only over https: bearerTokenSecretRef and basicAuthSecretRef need an https:// url",
+))]
+#[x_kube(validation = rule("!has(self.tls) || self.url.startsWith('https://')", "tls applies only to an https:// url"))]
 pub struct PrometheusSource {
-    /// Base URL of the Prometheus (or compatible) HTTP API, e.g. `http://prometheus.monitoring:9090`.
+    /// Base URL of the Prometheus (or compatible) HTTP API, e.g. `http://prometheus.monitoring:9090` or
+    /// `https://prometheus.example.com` (a path prefix is kept: `https://example.com/prometheus`).
     #[schemars(length(min = 1, max = 2048))]
     #[x_kube(validation = rule(
         matches("self", URL_PATTERN),
@@ -182,9 +193,17 @@ pub struct PrometheusSource {
     /// History loaded at start, so models begin warm. `0s` starts from now.
     #[serde(default = "default_prometheus_backfill")]
     pub backfill: Duration,
-    /// A Secret key holding a bearer token sent with every query.
+    /// A Secret key holding a bearer token sent with every query (re-read for each, so a rotated token is used as
+    /// soon as the Secret's mount is updated). Needs an `https://` url.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearer_token_secret_ref: Option<SecretKeyRef>,
+    /// A Secret with keys `username` and `password` for HTTP basic authentication. Needs an `https://` url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth_secret_ref: Option<SecretRef>,
+    /// TLS for an `https://` url: a CA bundle to trust instead of the system roots, and a client certificate for
+    /// mutual TLS. Omit to trust the system roots without a client certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ClientTls>,
 }
 
 fn default_prometheus_step() -> Duration {

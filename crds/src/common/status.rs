@@ -51,6 +51,12 @@ pub mod reason {
     pub const STATUS_UNAVAILABLE: &str = "StatusUnavailable";
     /// A checkpoint could not be read or written.
     pub const CHECKPOINT_FAILED: &str = "CheckpointFailed";
+    /// The checkpoint store cannot be read right now (a timeout, the broker away): the partitions whose state it
+    /// holds wait, paused, and the read is retried with backoff, so no learned state is lost to a slow read.
+    pub const CHECKPOINT_UNREADABLE: &str = "CheckpointUnreadable";
+    /// A partition's checkpoint was read but is damaged or of another version or model kind: that partition's
+    /// models started fresh.
+    pub const STATE_RESET: &str = "StateReset";
 }
 
 /// What every Augur status starts with: the generation it describes and the conditions.

@@ -67,7 +67,7 @@ impl RuntimeConfig {
             kafka.connection.visit_secret_files(&mut add);
         }
         if let SourceConfig::Prometheus(prometheus) = &self.source {
-            prometheus.bearer_token.iter().for_each(&mut add);
+            prometheus.visit_secret_files(&mut add);
         }
         if let Some(kafka) = &self.output.kafka {
             kafka.connection.visit_secret_files(&mut add);

@@ -4,8 +4,8 @@
 use super::{API_VERSION, KIND, types::*};
 use crate::{
     common::{
-        KafkaSource, LogFormat, MetricSource, Output, RuntimeSettings, SeasonalityMode, SecretKeyRef,
-        seasonality::Seasonality,
+        ClientTls, KafkaSource, LogFormat, MetricSource, Output, RuntimeSettings, SeasonalityMode, SecretKeyRef,
+        SecretRef, seasonality::Seasonality,
     },
     kinds::{AnomalyDetector, Forecaster, LogClusterer, anomaly_detector::DetectorSettings, forecaster::ForecastModel},
 };
@@ -130,6 +130,11 @@ fn metrics_pipeline<K: Resource<DynamicType = ()>>(
                 step: prometheus.step,
                 backfill: prometheus.backfill,
                 bearer_token: prometheus.bearer_token_secret_ref.as_ref().map(secret_file),
+                basic_auth: prometheus.basic_auth_secret_ref.as_ref().map(|secret| {
+                    let (username, password) = credentials(secret);
+                    BasicAuth { username, password }
+                }),
+                tls: prometheus.tls.as_ref().map(tls_config),
             };
             (SourceConfig::Prometheus(input), default_connection(context), None)
         }
@@ -210,21 +215,10 @@ fn kafka_input(
             context.default_bootstrap_servers.clone().ok_or(RenderError::NoKafka { field: "spec.source.kafka" })?,
         ),
     };
-    let tls = kafka.tls.as_ref().map(|tls| TlsConfig {
-        ca: tls.ca_secret_ref.as_ref().map(secret_file),
-        client_certificate: tls
-            .client_certificate_secret_ref
-            .as_ref()
-            .map(|secret| SecretFile { secret: secret.name.clone(), key: "tls.crt".to_owned() }),
-        client_key: tls
-            .client_certificate_secret_ref
-            .as_ref()
-            .map(|secret| SecretFile { secret: secret.name.clone(), key: "tls.key".to_owned() }),
-    });
-    let sasl = kafka.sasl.as_ref().map(|sasl| SaslConfig {
-        mechanism: sasl.mechanism,
-        username: SecretFile { secret: sasl.credentials_secret_ref.name.clone(), key: "username".to_owned() },
-        password: SecretFile { secret: sasl.credentials_secret_ref.name.clone(), key: "password".to_owned() },
+    let tls = kafka.tls.as_ref().map(tls_config);
+    let sasl = kafka.sasl.as_ref().map(|sasl| {
+        let (username, password) = credentials(&sasl.credentials_secret_ref);
+        SaslConfig { mechanism: sasl.mechanism, username, password }
     });
     Ok(KafkaInput {
         connection: KafkaConnection { bootstrap_servers, tls, sasl },
@@ -257,6 +251,26 @@ fn default_connection(context: &RenderContext) -> Option<KafkaConnection> {
 
 fn secret_file(secret: &SecretKeyRef) -> SecretFile {
     SecretFile { secret: secret.name.clone(), key: secret.key.clone() }
+}
+
+/// Key `key` of the Secret `secret`.
+fn key_of(secret: &SecretRef, key: &str) -> SecretFile {
+    SecretFile { secret: secret.name.clone(), key: key.to_owned() }
+}
+
+/// The `username` and `password` keys of a credentials Secret.
+fn credentials(secret: &SecretRef) -> (SecretFile, SecretFile) {
+    (key_of(secret, "username"), key_of(secret, "password"))
+}
+
+/// TLS files: the CA key, and the `tls.crt` and `tls.key` of a `kubernetes.io/tls` Secret.
+fn tls_config(tls: &ClientTls) -> TlsConfig {
+    let client = tls.client_certificate_secret_ref.as_ref();
+    TlsConfig {
+        ca: tls.ca_secret_ref.as_ref().map(secret_file),
+        client_certificate: client.map(|secret| key_of(secret, "tls.crt")),
+        client_key: client.map(|secret| key_of(secret, "tls.key")),
+    }
 }
 
 impl From<&DetectorSettings> for AnomalyConfig {

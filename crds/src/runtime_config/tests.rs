@@ -25,7 +25,7 @@ kind: Forecaster
 metadata: {name: load, namespace: shop}
 spec:
   source:
-    prometheus: {url: "http://prometheus:9090", query: "sum(rate(x[5m]))", bearerTokenSecretRef: {name: prom, key: token}}
+    prometheus: {url: "https://prometheus:9090", query: "sum(rate(x[5m]))", bearerTokenSecretRef: {name: prom, key: token}}
   model: {quantiles: [0.9, 0.05, 0.9], horizon: 30m, step: 1m}
 "#;
 
@@ -164,6 +164,37 @@ fn log_clusterer_secrets_become_mounted_files() {
     assert_eq!(model.masks, vec![MaskConfig { name: "order".into(), pattern: "ord-[0-9]+".into() }]);
     assert!(model.grouping.is_none(), "grouping disabled");
     assert!(model.emit_assignments);
+}
+
+#[test]
+fn a_secured_prometheus_gets_its_ca_client_certificate_and_password_as_mounted_files() {
+    let yaml = r#"
+apiVersion: augur.dev/v1alpha1
+kind: AnomalyDetector
+metadata: {name: cpu, namespace: shop}
+spec:
+  source:
+    prometheus:
+      url: https://prometheus.example.com/prom
+      query: up
+      basicAuthSecretRef: {name: prom-user}
+      tls: {caSecretRef: {name: prom-ca, key: ca.crt}, clientCertificateSecretRef: {name: prom-client}}
+"#;
+    let config = detector_config(yaml);
+    let SourceConfig::Prometheus(input) = &config.source else { panic!() };
+    let root = std::path::Path::new("/var/run/secrets/augur");
+    let basic = input.basic_auth.as_ref().map(|b| (b.username.path(), b.password.path()));
+    assert_eq!(basic, Some((root.join("prom-user/username"), root.join("prom-user/password"))));
+    let tls = input.tls.clone().unwrap_or_default();
+    let paths: Vec<_> =
+        [tls.ca, tls.client_certificate, tls.client_key].into_iter().flatten().map(|f| f.path()).collect();
+    assert_eq!(
+        paths,
+        [root.join("prom-ca/ca.crt"), root.join("prom-client/tls.crt"), root.join("prom-client/tls.key")]
+    );
+    assert!(input.bearer_token.is_none() && input.has_credentials());
+    let secrets: Vec<String> = config.referenced_secrets().into_iter().collect();
+    assert_eq!(secrets, ["prom-ca", "prom-client", "prom-user"], "the operator mounts every one");
 }
 
 #[test]

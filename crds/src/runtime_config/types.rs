@@ -108,7 +108,7 @@ impl KafkaConnection {
             visit(file);
         }
         if let Some(tls) = &self.tls {
-            tls.ca.iter().chain(&tls.client_certificate).chain(&tls.client_key).for_each(&mut *visit);
+            tls.visit_secret_files(visit);
         }
         if let Some(sasl) = &self.sasl {
             visit(&sasl.username);
@@ -140,6 +140,13 @@ pub struct TlsConfig {
     /// Client key for mutual TLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_key: Option<SecretFile>,
+}
+
+impl TlsConfig {
+    /// Calls `visit` for every Secret file these settings read.
+    pub fn visit_secret_files(&self, visit: &mut impl FnMut(&SecretFile)) {
+        self.ca.iter().chain(&self.client_certificate).chain(&self.client_key).for_each(visit);
+    }
 }
 
 /// SASL settings.
@@ -201,9 +208,44 @@ pub struct PrometheusInput {
     pub step: Duration,
     /// History loaded at start.
     pub backfill: Duration,
-    /// Bearer token, if any.
+    /// Bearer token, if any (https only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearer_token: Option<SecretFile>,
+    /// Basic authentication, if any (https only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
+    /// TLS files for an https URL; system roots and no client certificate when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
+}
+
+impl PrometheusInput {
+    /// Calls `visit` for every Secret file this input reads.
+    pub fn visit_secret_files(&self, visit: &mut impl FnMut(&SecretFile)) {
+        self.bearer_token.iter().for_each(&mut *visit);
+        if let Some(basic) = &self.basic_auth {
+            visit(&basic.username);
+            visit(&basic.password);
+        }
+        if let Some(tls) = &self.tls {
+            tls.visit_secret_files(visit);
+        }
+    }
+
+    /// Whether the input sends credentials (a token or a password) with its queries.
+    pub fn has_credentials(&self) -> bool {
+        self.bearer_token.is_some() || self.basic_auth.is_some()
+    }
+}
+
+/// HTTP basic authentication, from files.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BasicAuth {
+    /// Username file.
+    pub username: SecretFile,
+    /// Password file.
+    pub password: SecretFile,
 }
 
 /// A local file input.

@@ -9,6 +9,7 @@
 mod envelope;
 mod file;
 mod kafka;
+mod restore;
 #[cfg(test)]
 mod tests;
 
@@ -17,6 +18,7 @@ use std::{future::Future, pin::Pin};
 pub use envelope::{decode, encode};
 pub use file::FileStore;
 pub use kafka::KafkaStore;
+pub use restore::{Restorer, Start};
 
 /// The state of one partition's processor and the position it reflects.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,13 +32,13 @@ pub struct Checkpoint {
 }
 
 /// Why a checkpoint could not be stored or read.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum CheckpointError {
     /// The bytes are damaged.
-    #[error("the checkpoint is corrupt ({0}); starting this partition fresh")]
+    #[error("the checkpoint is damaged ({0})")]
     Corrupt(String),
     /// Written by another format version or for another kind of model.
-    #[error("the checkpoint is incompatible ({0}); starting this partition fresh")]
+    #[error("the checkpoint is incompatible ({0})")]
     Incompatible(String),
     /// The store failed.
     #[error("checkpoint store: {0}")]

@@ -74,4 +74,16 @@ mod tests {
         let garbage = nested.decode(b"not json", at).err().unwrap_or_else(|| panic!("decoded"));
         assert!(garbage.reason.starts_with("not a JSON log record"), "{garbage:?}");
     }
+
+    /// An input the `json_log_record` fuzz target (fuzz/) crashed on: invalid UTF-8 in a record that is not JSON is
+    /// a dead letter with a bounded payload.
+    #[test]
+    fn fuzz_regressions_are_dead_letters() {
+        let crash: &[u8] = include_bytes!("fuzz_regressions/json_log_record-147ccf64");
+        let letter = json_logs("kubernetes.message")
+            .decode(crash, Position::default())
+            .err()
+            .unwrap_or_else(|| panic!("the crash input is not a JSON log record"));
+        assert!(letter.payload.len() <= DeadLetter::MAX_PAYLOAD, "{}", letter.payload.len());
+    }
 }

@@ -1,10 +1,10 @@
-//! Decoding of metric records: CSV rows under a header, and JSON metric events (also what Kafka carries).
+//! Decoding of JSON metric events (what Kafka carries, and JSON-lines files). CSV rows are in [`super::csv`].
 
 use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
 
 use serde::Deserialize;
 
-use super::Decode;
+use super::{Decode, csv::parse_value};
 use crate::{
     record::{DeadLetter, Decoded, MetricPoint, Position, SeriesId},
     time::parse_timestamp,
@@ -28,61 +28,6 @@ impl Decode for MetricDecoder {
     fn decode(&self, payload: &[u8], position: Position) -> Decoded<MetricPoint> {
         decode_json_metric(payload, &self.default_series, position)
     }
-}
-
-/// Which CSV columns hold the timestamp, the value and (optionally) the series.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CsvLayout {
-    timestamp: usize,
-    value: usize,
-    series: Option<usize>,
-    columns: usize,
-}
-
-const TIMESTAMP_NAMES: [&str; 5] = ["timestamp", "time", "ts", "ds", "date"];
-const VALUE_NAMES: [&str; 3] = ["value", "y", "v"];
-const SERIES_NAMES: [&str; 5] = ["series", "unique_id", "metric", "name", "id"];
-
-impl CsvLayout {
-    /// Reads the header row. Column names are matched case-insensitively: a timestamp column (`timestamp`, `time`,
-    /// `ts`, `ds`, `date`), a value column (`value`, `y`, `v`) and optionally a series column (`series`,
-    /// `unique_id`, `metric`, `name`, `id`).
-    pub fn from_header(header: &str) -> Result<Self, String> {
-        let names: Vec<String> = header.split(',').map(|c| c.trim().trim_matches('"').to_ascii_lowercase()).collect();
-        let find = |candidates: &[&str]| names.iter().position(|name| candidates.contains(&name.as_str()));
-        match (find(&TIMESTAMP_NAMES), find(&VALUE_NAMES)) {
-            (Some(timestamp), Some(value)) => {
-                Ok(Self { timestamp, value, series: find(&SERIES_NAMES), columns: names.len() })
-            }
-            _ => Err(format!(
-                "the CSV header {header:?} needs a timestamp column ({}) and a value column ({})",
-                TIMESTAMP_NAMES.join(", "),
-                VALUE_NAMES.join(", ")
-            )),
-        }
-    }
-
-    /// Decodes one data row.
-    pub fn decode(&self, line: &str, default_series: &SeriesId, position: Position) -> Result<MetricPoint, DeadLetter> {
-        let fail = |reason: String| DeadLetter::new(position.clone(), line.as_bytes(), reason);
-        let fields: Vec<&str> = line.split(',').map(|f| f.trim().trim_matches('"')).collect();
-        if fields.len() != self.columns {
-            return Err(fail(format!("expected {} columns, found {}", self.columns, fields.len())));
-        }
-        let timestamp = parse_timestamp(fields[self.timestamp]).map_err(|e| fail(e.to_string()))?;
-        let value =
-            parse_value(fields[self.value]).ok_or_else(|| fail(format!("{:?} is not a number", fields[self.value])))?;
-        let series = match self.series {
-            Some(index) if !fields[index].is_empty() => Arc::from(fields[index]),
-            _ => default_series.clone(),
-        };
-        Ok(MetricPoint { series, timestamp, value })
-    }
-}
-
-/// A finite number, or `None`.
-fn parse_value(text: &str) -> Option<f64> {
-    text.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 /// A JSON metric event: `{"series": "checkout/rps", "labels": {...}, "timestamp": "...", "value": 1.5}`.
@@ -142,4 +87,19 @@ pub fn decode_json_metric(
         (None, None) => default_series.clone(),
     };
     Ok(MetricPoint { series, timestamp, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inputs the `metric_event` fuzz target (fuzz/) crashed on, decoded as the pipeline does: each is a dead letter.
+    #[test]
+    fn fuzz_regressions_are_dead_letters() {
+        let crash: &[u8] = include_bytes!("fuzz_regressions/metric_event-d0d62c46");
+        let outcome = decode_json_metric(crash, &SeriesId::from("topic"), Position::default());
+        let letter = outcome.err().unwrap_or_else(|| panic!("the crash input is not a metric event"));
+        assert!(letter.payload.len() <= DeadLetter::MAX_PAYLOAD, "{}", letter.payload.len());
+        assert!(letter.reason.starts_with("not a metric event"), "{}", letter.reason);
+    }
 }

@@ -3,11 +3,13 @@
 //! becomes a [`DeadLetter`](crate::record::DeadLetter) with its position and the reason; decoding never panics on
 //! untrusted bytes.
 
+pub mod csv;
 mod logs;
 mod metrics;
 
+pub use csv::{CsvLayout, MetricRows, read_series};
 pub use logs::LogDecoder;
-pub use metrics::{CsvLayout, MetricDecoder, decode_json_metric};
+pub use metrics::{MetricDecoder, decode_json_metric};
 
 use crate::record::{Decoded, Position};
 

@@ -153,7 +153,9 @@ where
             drive(context, kafka_source(context, input, MetricDecoder::new(&input.topic))?, kind).await
         }
         SourceConfig::Prometheus(input) => {
-            drive(context, PrometheusSource::new(input, context.options.clock.clone(), store)?, kind).await
+            let source =
+                PrometheusSource::new(input, context.options.clock.clone(), store)?.with_health(context.health.clone());
+            drive(context, source, kind).await
         }
         SourceConfig::File(input) => {
             let format = match input.format {
@@ -186,7 +188,8 @@ where
 /// The Kafka source of `input`, restoring from the context's checkpoint store, with the options' extra settings.
 fn kafka_source<D: Decode>(context: &Context<'_>, input: &KafkaInput, decoder: D) -> anyhow::Result<KafkaSource<D>> {
     let mut source = KafkaSource::new(input, decoder, &context.options.client_id, context.store.clone())?
-        .with_lag(context.metrics.lag.clone());
+        .with_lag(context.metrics.lag.clone())
+        .with_health(context.health.clone(), context.options.clock.clone());
     for (key, value) in &context.options.consumer_settings {
         source = source.with_setting(key, value);
     }

@@ -12,14 +12,15 @@ use std::{
 
 use super::{Source, SourceError, Step};
 use crate::{
-    decode::{CsvLayout, decode_json_metric},
-    record::{Batch, DeadLetter, LogLine, MetricPoint, Position, SeriesId},
+    decode::{MetricRows, decode_json_metric},
+    record::{Batch, Decoded, LogLine, MetricPoint, Position, SeriesId},
 };
 
 /// Formats the file source reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileFormat {
-    /// A header row, then `timestamp,value[,series]` (column names may vary; see [`CsvLayout`]).
+    /// A header row, then `timestamp,value[,series]` (column names may vary; see
+    /// [`CsvLayout`](crate::decode::CsvLayout)).
     Csv,
     /// One JSON metric event per line: `{"series": "...", "timestamp": ..., "value": ...}`.
     JsonLines,
@@ -37,15 +38,23 @@ impl FileFormat {
 
 /// Reads metric points from a file (or any reader) in batches.
 pub struct MetricFileSource {
-    lines: Box<dyn BufRead + Send>,
-    format: FileFormat,
-    layout: Option<CsvLayout>,
-    default_series: SeriesId,
+    rows: Rows,
     batch_size: usize,
-    line_number: i64,
-    bytes_read: u64,
     total_bytes: u64,
-    buffer: String,
+}
+
+/// The rows of a metric file, by format.
+enum Rows {
+    /// CSV, through the shared parser.
+    Csv(MetricRows<Box<dyn Read + Send>>),
+    /// JSON lines.
+    JsonLines {
+        lines: Box<dyn BufRead + Send>,
+        default_series: SeriesId,
+        number: i64,
+        bytes_read: u64,
+        buffer: Vec<u8>,
+    },
 }
 
 impl MetricFileSource {
@@ -55,27 +64,22 @@ impl MetricFileSource {
             std::fs::File::open(path).map_err(|error| SourceError::Io { what: path.display().to_string(), error })?;
         let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "series".into());
-        Ok(Self::from_reader(file, format, &name).with_total_bytes(total_bytes))
+        Ok(Self { total_bytes, ..Self::from_reader(file, format, &name) })
     }
 
     /// Reads from any reader; `default_series` names points that carry no series.
     pub fn from_reader(reader: impl Read + Send + 'static, format: FileFormat, default_series: &str) -> Self {
-        Self {
-            lines: Box::new(BufReader::with_capacity(1 << 16, reader)),
-            format,
-            layout: None,
-            default_series: Arc::from(default_series),
-            batch_size: 4096,
-            line_number: 0,
-            bytes_read: 0,
-            total_bytes: 0,
-            buffer: String::new(),
-        }
-    }
-
-    fn with_total_bytes(mut self, total: u64) -> Self {
-        self.total_bytes = total;
-        self
+        let rows = match format {
+            FileFormat::Csv => Rows::Csv(MetricRows::new(Box::new(reader), default_series)),
+            FileFormat::JsonLines => Rows::JsonLines {
+                lines: Box::new(BufReader::with_capacity(1 << 16, reader)),
+                default_series: Arc::from(default_series),
+                number: 0,
+                bytes_read: 0,
+                buffer: Vec::new(),
+            },
+        };
+        Self { rows, batch_size: 4096, total_bytes: 0 }
     }
 
     /// Records per batch.
@@ -83,39 +87,47 @@ impl MetricFileSource {
         self.batch_size = size.max(1);
         self
     }
+}
 
-    /// Reads the next line into the buffer (without its newline); `false` at end of input.
-    fn read_line(&mut self) -> Result<bool, SourceError> {
-        self.buffer.clear();
-        let read = self
-            .lines
-            .read_line(&mut self.buffer)
-            .map_err(|error| SourceError::Io { what: format!("line {}", self.line_number + 1), error })?;
-        self.bytes_read += read as u64;
-        self.line_number += 1;
-        let trimmed = self.buffer.trim_end_matches(['\n', '\r']).len();
-        self.buffer.truncate(trimmed);
-        Ok(read > 0)
+impl Rows {
+    /// The next point or dead letter; `None` at the end of the input.
+    fn next(&mut self) -> Result<Option<Decoded<MetricPoint>>, SourceError> {
+        match self {
+            Self::Csv(rows) => rows.next_row().map_err(|error| SourceError::Io {
+                what: format!("line {}", rows.line()),
+                error: std::io::Error::other(error),
+            }),
+            Self::JsonLines { lines, default_series, number, bytes_read, buffer } => loop {
+                buffer.clear();
+                let read = lines
+                    .read_until(b'\n', buffer)
+                    .map_err(|error| SourceError::Io { what: format!("line {}", *number + 1), error })?;
+                if read == 0 {
+                    return Ok(None);
+                }
+                *bytes_read += read as u64;
+                *number += 1;
+                let line = buffer.trim_ascii();
+                if !line.is_empty() {
+                    let position = Position { partition: 0, offset: *number };
+                    return Ok(Some(decode_json_metric(line, default_series, position)));
+                }
+            },
+        }
     }
 
-    fn decode_line(&mut self) -> Option<Result<MetricPoint, DeadLetter>> {
-        let position = Position { partition: 0, offset: self.line_number };
-        let line = self.buffer.as_str();
-        if line.trim().is_empty() {
-            return None;
+    /// The line of the last record read (1-based).
+    fn position(&self) -> i64 {
+        match self {
+            Self::Csv(rows) => i64::try_from(rows.line().saturating_sub(1)).unwrap_or(i64::MAX),
+            Self::JsonLines { number, .. } => *number,
         }
-        match self.format {
-            FileFormat::JsonLines => Some(decode_json_metric(line.as_bytes(), &self.default_series, position)),
-            FileFormat::Csv => match &self.layout {
-                None => match CsvLayout::from_header(line) {
-                    Ok(layout) => {
-                        self.layout = Some(layout);
-                        None
-                    }
-                    Err(reason) => Some(Err(DeadLetter::new(position, line.as_bytes(), reason))),
-                },
-                Some(layout) => Some(layout.decode(line, &self.default_series, position)),
-            },
+    }
+
+    fn bytes_read(&self) -> u64 {
+        match self {
+            Self::Csv(rows) => rows.bytes_read(),
+            Self::JsonLines { bytes_read, .. } => *bytes_read,
         }
     }
 }
@@ -125,19 +137,20 @@ impl Source for MetricFileSource {
 
     async fn next_step(&mut self) -> Result<Option<Step<MetricPoint>>, SourceError> {
         let mut records = Vec::with_capacity(self.batch_size);
-        while records.len() < self.batch_size && self.read_line()? {
-            if let Some(record) = self.decode_line() {
-                records.push(record);
+        while records.len() < self.batch_size {
+            match self.rows.next()? {
+                Some(record) => records.push(record),
+                None => break,
             }
         }
         if records.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Step::Records(Batch { records, end: Position { partition: 0, offset: self.line_number } })))
+        Ok(Some(Step::Records(Batch { records, end: Position { partition: 0, offset: self.rows.position() } })))
     }
 
     fn progress(&self) -> Option<(u64, u64)> {
-        (self.total_bytes > 0).then_some((self.bytes_read, self.total_bytes))
+        (self.total_bytes > 0).then_some((self.rows.bytes_read(), self.total_bytes))
     }
 }
 

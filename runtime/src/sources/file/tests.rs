@@ -1,6 +1,7 @@
 //! File source: CSV and JSON lines decode, malformed lines become dead letters with their line number.
 
 use super::*;
+use crate::record::DeadLetter;
 
 fn read_all(text: &'static str, format: FileFormat) -> Vec<Result<MetricPoint, DeadLetter>> {
     let mut source = MetricFileSource::from_reader(text.as_bytes(), format, "file").with_batch_size(2);

@@ -1,7 +1,12 @@
 //! The Kafka source: a consumer-group member with auto-commit off. Offsets are committed only when the runner says
 //! the records before them reached the sinks and a checkpoint (all of this is at-least-once). On assignment each
-//! partition's checkpoint is loaded and handed to the runner before any of the partition's records, and records
-//! already reflected in it are skipped; on revocation the partition's buffered records are dropped.
+//! partition waits until its checkpoint has been read ([`Restorer`]: a store that cannot be read now is retried with
+//! backoff, so a slow read never costs the learned state), then is handed to the runner with its state before any of
+//! its records; records already reflected in the state are skipped. Records fetched while it waits are held, as raw
+//! bytes, and replayed once the partition starts. The partition is not paused meanwhile: librdkafka drops what it
+//! has prefetched for a paused partition and resumes after it, which lost records (the Kafka integration tests
+//! caught it), so the cost of a long wait is memory for the held records. On revocation the partition's buffered
+//! records are dropped.
 
 mod rebalance;
 
@@ -21,11 +26,13 @@ use rdkafka::{
 
 use self::rebalance::{Change, RebalanceLog};
 use crate::{
-    checkpoint::CheckpointStore,
+    checkpoint::{CheckpointStore, Restorer, Start},
     decode::Decode,
     kafka::client_config,
     record::{Batch, Decoded, Position},
     sources::{Source, SourceError, Step},
+    status::Health,
+    time::{Clock, SystemClock},
 };
 
 /// Records gathered for one partition, and the offset after the last of them.
@@ -46,6 +53,13 @@ pub struct KafkaSource<D: Decode> {
     topic: String,
     decoder: D,
     store: Option<Arc<dyn CheckpointStore>>,
+    /// Where restore problems are reported, and the clock of its retries.
+    health: Health,
+    clock: Arc<dyn Clock>,
+    /// Partitions waiting for their checkpoints (made at start, when there is a store).
+    restorer: Option<Restorer>,
+    /// Records of waiting partitions, fetched while their checkpoint is read: (offset, payload), in order.
+    held: BTreeMap<i32, Vec<(i64, Vec<u8>)>>,
     consumer: Option<StreamConsumer<RebalanceLog>>,
     /// Per partition, the first offset not yet reflected in restored state.
     resume: HashMap<i32, i64>,
@@ -85,6 +99,10 @@ impl<D: Decode> KafkaSource<D> {
             topic: input.topic.clone(),
             decoder,
             store,
+            health: Health::new(),
+            clock: Arc::new(SystemClock),
+            restorer: None,
+            held: BTreeMap::new(),
             consumer: None,
             resume: HashMap::new(),
             buffers: BTreeMap::new(),
@@ -108,6 +126,14 @@ impl<D: Decode> KafkaSource<D> {
         self
     }
 
+    /// Reports restore problems (partitions waiting for an unreadable store, state reset) to `health`, and times
+    /// restore retries on `clock`.
+    pub fn with_health(mut self, health: Health, clock: Arc<dyn Clock>) -> Self {
+        self.health = health;
+        self.clock = clock;
+        self
+    }
+
     fn consumer(&self) -> Result<&StreamConsumer<RebalanceLog>, SourceError> {
         self.consumer.as_ref().ok_or_else(|| SourceError::Config("the Kafka source was not started".into()))
     }
@@ -122,8 +148,16 @@ impl<D: Decode> KafkaSource<D> {
                         self.resume.remove(&partition);
                         self.buffers.remove(&partition);
                         self.committed.remove(&partition);
+                        self.held.remove(&partition);
+                        let waited = self.restorer.as_ref().is_some_and(|r| r.is_waiting(partition));
+                        if let Some(restorer) = &mut self.restorer {
+                            restorer.remove(partition);
+                        }
                         tracing::info!(topic = %self.topic, partition, "partition revoked");
-                        self.pending.push_back(Step::Revoked { partition });
+                        // The runner never saw a partition that was still waiting for its state.
+                        if !waited {
+                            self.pending.push_back(Step::Revoked { partition });
+                        }
                     }
                 }
                 Change::Assigned(partitions) => self.assign(&partitions).await,
@@ -133,35 +167,51 @@ impl<D: Decode> KafkaSource<D> {
     }
 
     async fn assign(&mut self, partitions: &[i32]) {
-        let mut restored: HashMap<i32, (i64, Vec<u8>)> = HashMap::new();
-        if let Some(store) = &self.store {
-            match store.load(partitions).await {
-                Ok(found) => {
-                    for (partition, checkpoint) in found {
-                        match checkpoint {
-                            Ok(checkpoint) => {
-                                restored.insert(partition, (checkpoint.next_offset, checkpoint.state));
-                            }
-                            Err(error) => tracing::warn!(partition, %error, "checkpoint not restored"),
-                        }
-                    }
-                }
-                Err(error) => tracing::warn!(%error, "checkpoints could not be loaded; starting fresh"),
-            }
-        }
         for partition in partitions {
             self.buffers.remove(partition);
-            let snapshot = restored.remove(partition).map(|(next_offset, state)| {
-                self.resume.insert(*partition, next_offset);
-                state
-            });
-            tracing::info!(topic = %self.topic, partition, restored = snapshot.is_some(), "partition assigned");
-            self.pending.push_back(Step::Assigned { partition: *partition, snapshot });
+        }
+        match &mut self.restorer {
+            None => {
+                for partition in partitions {
+                    tracing::info!(topic = %self.topic, partition, restored = false, "partition assigned");
+                    self.pending.push_back(Step::Assigned { partition: *partition, snapshot: None });
+                }
+            }
+            Some(restorer) => {
+                restorer.add(partitions);
+                self.settle().await;
+            }
         }
     }
 
-    /// Adds one consumed record to its partition's buffer (skipping what restored state already reflects).
+    /// Reads the checkpoints of waiting partitions when a read is due, and starts each partition it settles: its
+    /// state goes to the runner, then its held records, then it is fetched again.
+    async fn settle(&mut self) {
+        let Some(restorer) = &mut self.restorer else { return };
+        let settled = restorer.poll().await;
+        for (partition, start) in settled {
+            let snapshot = match start {
+                Start::Resume { next_offset, state } => {
+                    self.resume.insert(partition, next_offset);
+                    Some(state)
+                }
+                Start::Fresh => None,
+            };
+            tracing::info!(topic = %self.topic, partition, restored = snapshot.is_some(), "partition assigned");
+            self.pending.push_back(Step::Assigned { partition, snapshot });
+            for (offset, payload) in self.held.remove(&partition).unwrap_or_default() {
+                self.collect(partition, offset, &payload);
+            }
+        }
+    }
+
+    /// Adds one consumed record to its partition's buffer (skipping what restored state already reflects), or holds
+    /// it while the partition waits for its state.
     fn collect(&mut self, partition: i32, offset: i64, payload: &[u8]) {
+        if self.restorer.as_ref().is_some_and(|r| r.is_waiting(partition)) {
+            self.held.entry(partition).or_default().push((offset, payload.to_vec()));
+            return;
+        }
         if self.resume.get(&partition).is_some_and(|resume| offset < *resume) {
             return;
         }
@@ -181,6 +231,11 @@ impl<D: Decode> KafkaSource<D> {
     /// Waits for records, then gathers more for up to [`LINGER`] into per-partition batches. Returns false when
     /// nothing arrived within [`WAKE`].
     async fn fill(&mut self) -> Result<bool, SourceError> {
+        self.settle().await;
+        if !self.pending.is_empty() {
+            self.flush_buffers();
+            return Ok(true);
+        }
         let mut gathered = 0;
         let mut deadline: Option<Instant> = None;
         while gathered < MAX_BATCH {
@@ -211,12 +266,17 @@ impl<D: Decode> KafkaSource<D> {
                 break;
             }
         }
+        self.flush_buffers();
+        Ok(!self.pending.is_empty())
+    }
+
+    /// Turns the gathered records into one batch per partition.
+    fn flush_buffers(&mut self) {
         for (partition, (records, next)) in std::mem::take(&mut self.buffers) {
             if !records.is_empty() {
                 self.pending.push_back(Step::Records(Batch { records, end: Position { partition, offset: next } }));
             }
         }
-        Ok(!self.pending.is_empty())
     }
 }
 
@@ -232,6 +292,7 @@ impl<D: Decode> Source for KafkaSource<D> {
             .subscribe(&[&self.topic])
             .map_err(|e| SourceError::Config(format!("cannot subscribe to {}: {e}", self.topic)))?;
         self.consumer = Some(consumer);
+        self.restorer = self.store.clone().map(|store| Restorer::new(store, self.clock.clone(), self.health.clone()));
         Ok(())
     }
 

@@ -5,19 +5,20 @@
 //! every step, since it may be fixed by a change on the server side. Ranges end a little behind now, so the samples
 //! of the last scrape are in.
 
-mod http;
+mod client;
 mod response;
 
 use std::{collections::VecDeque, sync::Arc, time::Duration};
 
 use augur_crds::runtime_config::PrometheusInput;
-pub use http::BaseUrl;
-pub use response::{QueryError, series_id};
+pub use client::PrometheusClient;
+pub use response::{QueryError, parse as parse_response, series_id};
 
 use crate::{
-    checkpoint::CheckpointStore,
+    checkpoint::{CheckpointStore, Restorer, Start},
     record::{Batch, MetricPoint, Position},
     sources::{Source, SourceError, Step},
+    status::Health,
     time::{Clock, Millis},
 };
 
@@ -30,15 +31,15 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Points from a PromQL range query, polled every step.
 pub struct PrometheusSource {
-    base: BaseUrl,
+    client: PrometheusClient,
     query: String,
     step_ms: Millis,
     backfill_ms: Millis,
     /// How far behind now ranges end, so the last scrape's samples have arrived.
     lag_ms: Millis,
-    token: Option<String>,
     clock: Arc<dyn Clock>,
-    store: Option<Arc<dyn CheckpointStore>>,
+    /// Reads the checkpoint before the first query (retried while the store cannot be read).
+    restorer: Option<Restorer>,
     last_end: Option<Millis>,
     pending: VecDeque<Step<MetricPoint>>,
     backoff: Duration,
@@ -51,30 +52,27 @@ impl PrometheusSource {
         clock: Arc<dyn Clock>,
         store: Option<Arc<dyn CheckpointStore>>,
     ) -> Result<Self, SourceError> {
-        let base = BaseUrl::parse(&input.url).map_err(SourceError::Config)?;
-        let token = match &input.bearer_token {
-            None => None,
-            Some(file) => Some(
-                std::fs::read_to_string(file.path())
-                    .map(|t| t.trim().to_owned())
-                    .map_err(|error| SourceError::Io { what: file.path().display().to_string(), error })?,
-            ),
-        };
+        let client = PrometheusClient::new(input, QUERY_TIMEOUT).map_err(SourceError::Config)?;
         let step_ms = i64::try_from(input.step.as_std().as_millis()).unwrap_or(i64::MAX).max(1000);
         let backfill_ms = i64::try_from(input.backfill.as_std().as_millis()).unwrap_or(i64::MAX);
         Ok(Self {
-            base,
+            client,
             query: input.query.clone(),
             step_ms,
             backfill_ms,
             lag_ms: step_ms.min(30_000),
-            token,
+            restorer: store.map(|store| Restorer::new(store, clock.clone(), Health::new())),
             clock,
-            store,
             last_end: None,
             pending: VecDeque::new(),
             backoff: Duration::from_secs(1),
         })
+    }
+
+    /// Reports restore problems (a checkpoint store that cannot be read yet, a state reset) to `health`.
+    pub fn with_health(mut self, health: Health) -> Self {
+        self.restorer = self.restorer.map(|restorer| restorer.with_health(health));
+        self
     }
 
     /// Sets how far behind now ranges end (tests that scrape fast shorten it).
@@ -97,16 +95,11 @@ impl PrometheusSource {
 
     async fn query(&self, start: Millis, end: Millis) -> Result<Vec<MetricPoint>, QueryError> {
         let seconds = |ms: Millis| format!("{:.3}", ms as f64 / 1000.0);
-        let path = format!(
-            "/api/v1/query_range?query={}&start={}&end={}&step={}",
-            http::encode_component(&self.query),
-            seconds(start),
-            seconds(end),
-            seconds(self.step_ms)
-        );
-        let (status, body) = http::get(&self.base, &path, self.token.as_deref(), QUERY_TIMEOUT)
+        let (status, body) = self
+            .client
+            .query_range(&self.query, &seconds(start), &seconds(end), &seconds(self.step_ms))
             .await
-            .map_err(|e| QueryError::Unavailable(format!("{}: {e}", self.base.authority)))?;
+            .map_err(|e| QueryError::Unavailable(format!("{}: {e}", self.client.authority())))?;
         response::parse(status, &body)
     }
 
@@ -121,27 +114,29 @@ impl Source for PrometheusSource {
     type Item = MetricPoint;
 
     async fn start(&mut self) -> Result<(), SourceError> {
-        let mut snapshot = None;
-        if let Some(store) = &self.store {
-            match store.load(&[0]).await {
-                Ok(found) => match found.into_iter().next() {
-                    Some((_, Ok(checkpoint))) => {
-                        self.last_end = Some(checkpoint.next_offset);
-                        snapshot = Some(checkpoint.state);
-                    }
-                    Some((_, Err(error))) => tracing::warn!(%error, "checkpoint not restored"),
-                    None => {}
-                },
-                Err(error) => tracing::warn!(%error, "checkpoints could not be loaded; starting fresh"),
-            }
+        if self.restorer.is_none() {
+            self.pending.push_back(Step::Assigned { partition: 0, snapshot: None });
         }
-        self.pending.push_back(Step::Assigned { partition: 0, snapshot });
+        if let Some(restorer) = &mut self.restorer {
+            restorer.add(&[0]);
+        }
         Ok(())
     }
 
     async fn next_step(&mut self) -> Result<Option<Step<MetricPoint>>, SourceError> {
         if let Some(step) = self.pending.pop_front() {
             return Ok(Some(step));
+        }
+        // Nothing is queried before the state is back: the position is part of it.
+        if let Some(restorer) = self.restorer.as_mut().filter(|restorer| restorer.has_waiting()) {
+            return Ok(match restorer.poll().await.pop() {
+                Some((_, Start::Resume { next_offset, state })) => {
+                    self.last_end = Some(next_offset);
+                    Some(Step::Assigned { partition: 0, snapshot: Some(state) })
+                }
+                Some((_, Start::Fresh)) => Some(Step::Assigned { partition: 0, snapshot: None }),
+                None => Self::idle(Duration::from_millis(restorer.due_in().unwrap_or(0).max(1) as u64)).await,
+            });
         }
         let now = self.clock.now();
         let Some((start, end)) = self.next_range(now) else {
@@ -180,6 +175,8 @@ mod tests {
             step: ApiDuration::from_secs(60),
             backfill: ApiDuration::from_secs(3600),
             bearer_token: None,
+            basic_auth: None,
+            tls: None,
         };
         PrometheusSource::new(&input, Arc::new(clock.clone()), None).unwrap_or_else(|e| panic!("{e}"))
     }
