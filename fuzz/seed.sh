@@ -24,3 +24,7 @@ seed runtime_config logs 'apiVersion: runtime.augur.dev/v1\nkind: RuntimeConfig\
 seed promql_response matrix '\xc8\x00{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"up","job":"p"},"values":[[1700000000,"1"],[1700000015,"0.5"]]}]}}'
 seed promql_response error '\x90\x01{"status":"error","errorType":"bad_data","error":"parse error"}'
 seed checkpoint_envelope magic '\x00AUGURCP1\x07anomaly\x00\x00\x00\x00\x00\x00\x00\x00\x00'
+# CSV the file source, `augur simulate` and the benchmarks read: a trace and a slice of the metrics sample.
+mkdir -p corpus/csv_rows
+cp ../examples/simulate/daily-load.csv corpus/csv_rows/trace.csv
+head -c 3000 ../examples/data/service-metrics.csv >corpus/csv_rows/metrics.csv
