@@ -102,7 +102,7 @@ pub enum BenchCommand {
     Speed(SpeedCommand),
 }
 
-/// What `augur bench e2e` produces.
+/// What `augur-bench e2e` produces.
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum E2eKind {
     /// JSON metric events.
