@@ -146,3 +146,16 @@ pub fn connection(bootstrap: &str, indent: usize) -> String {
     let pad = " ".repeat(indent);
     format!("{pad}connection:\n{pad}  bootstrapServers:\n{pad}    list: [\"{bootstrap}\"]\n")
 }
+
+/// Metric events of two series, `api` and `web`, one a minute over `steps`, keyed by series (so each series stays
+/// on one partition).
+pub fn two_series_events(steps: std::ops::Range<i64>) -> Vec<(String, Vec<u8>)> {
+    steps
+        .flat_map(|step| {
+            ["api", "web"].map(|series| {
+                let event = serde_json::json!({"series": series, "timestamp": step * 60_000, "value": 100 + step % 7});
+                (series.to_owned(), event.to_string().into_bytes())
+            })
+        })
+        .collect()
+}

@@ -10,21 +10,12 @@ use augur_runtime::{
 };
 use augur_tests::{
     broker::BrokerHome,
-    streams::{TopicReader, connection, create_topic, produce, producer, runtime_config, server, unique},
+    streams::{
+        TopicReader, connection, create_topic, produce, producer, runtime_config, server, two_series_events, unique,
+    },
 };
 
 const WAIT: Duration = Duration::from_secs(120);
-
-fn events(range: std::ops::Range<i64>) -> Vec<(String, Vec<u8>)> {
-    range
-        .flat_map(|step| {
-            ["api", "web"].map(|series| {
-                let event = serde_json::json!({"series": series, "timestamp": step * 60_000, "value": 100 + step % 7});
-                (series.to_owned(), event.to_string().into_bytes())
-            })
-        })
-        .collect()
-}
 
 /// Distinct (series, step) results read.
 fn steps_seen(reader: &TopicReader) -> usize {
@@ -64,13 +55,13 @@ async fn the_runtime_recovers_when_the_broker_restarts() {
         tokio::spawn(async move { service::run(&config, &options, shutdown).await })
     };
     let producer = producer(&bootstrap);
-    produce(&producer, &input, &events(0..50)).await;
+    produce(&producer, &input, &two_series_events(0..50)).await;
     let mut results = TopicReader::new(&bootstrap, &output);
     results.wait_for("results before the restart", WAIT, |r| steps_seen(r) >= 2 * 49).await;
 
     drop(broker);
     let broker = home.start();
-    produce(&producer, &input, &events(50..200)).await;
+    produce(&producer, &input, &two_series_events(50..200)).await;
     // Every step of both series (the last closes no step yet), each at least once.
     results.wait_for("every result after the restart", WAIT, |r| steps_seen(r) >= 2 * 199).await;
     assert!(!running.is_finished(), "the runtime kept running through the outage");

@@ -25,7 +25,7 @@ use augur_runtime::{
 };
 use augur_tests::{
     broker::{Broker, BrokerHome},
-    streams::{connection, create_topic, produce, producer, runtime_config, server, unique},
+    streams::{connection, create_topic, produce, producer, runtime_config, server, two_series_events, unique},
 };
 
 const WAIT: Duration = Duration::from_secs(180);
@@ -76,17 +76,6 @@ impl Sink<DeadLetter> for Discard {
             None => Ok(()),
         }
     }
-}
-
-fn events(range: std::ops::Range<i64>) -> Vec<(String, Vec<u8>)> {
-    range
-        .flat_map(|step| {
-            ["api", "web"].map(|series| {
-                let event = serde_json::json!({"series": series, "timestamp": step * 60_000, "value": 100 + step % 7});
-                (series.to_owned(), event.to_string().into_bytes())
-            })
-        })
-        .collect()
 }
 
 /// Points each series' model has seen, fewest first; empty until partition 0 has a processor.
@@ -167,10 +156,10 @@ async fn learned_state_survives_the_broker_killed_during_a_checkpoint_load() {
             .unwrap_or_else(|e| panic!("{e}"))
     };
     let producer = producer(&bootstrap);
-    produce(&producer, &input, &events(0..120)).await;
+    produce(&producer, &input, &two_series_events(0..120)).await;
     run_until(&config, Arc::new(store().await), 119, Health::new()).await;
 
-    produce(&producer, &input, &events(120..130)).await;
+    produce(&producer, &input, &two_series_events(120..130)).await;
     let killing = Arc::new(KilledDuringLoad {
         inner: store().await,
         home: home.clone(),

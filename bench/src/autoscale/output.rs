@@ -2,7 +2,7 @@
 
 use augur_runtime::{
     cli::simulate::report::percent,
-    plot::{XySeries, XyTitles, render_xy},
+    plot::{AUGUR_COLOR, XySeries, XyTitles, render_xy},
 };
 use augur_simulate::{EqualCost, Figures, Frontier, Tally};
 
@@ -111,13 +111,7 @@ pub fn plot(runs: &[TraceRun]) -> String {
             color: "#3182bd".into(),
             joined: true,
         },
-        XySeries {
-            name: "Augur".into(),
-            points: vec![(augur.pod_hours, augur.underprovisioned_pod_minutes)],
-            labels: vec!["Augur".into()],
-            color: "#e6550d".into(),
-            joined: false,
-        },
+        XySeries::single("Augur", (augur.pod_hours, augur.underprovisioned_pod_minutes), "Augur", AUGUR_COLOR),
     ];
     render_xy(XyTitles { title: &title, note: &note, x: "pod-hours", y: "under-provisioned pod-minutes" }, &series)
 }

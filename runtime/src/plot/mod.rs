@@ -10,7 +10,7 @@
 mod tests;
 mod xy;
 
-pub use xy::{XySeries, XyTitles, render_xy, side_by_side};
+pub use xy::{AUGUR_COLOR, XySeries, XyTitles, render_xy, side_by_side};
 
 use std::fmt::Write;
 

@@ -20,6 +20,16 @@ pub struct XySeries {
     pub joined: bool,
 }
 
+/// Colour of Augur's own point on a frontier chart.
+pub const AUGUR_COLOR: &str = "#e6550d";
+
+impl XySeries {
+    /// A single, labelled point: one strategy's place beside a frontier.
+    pub fn single(name: &str, point: (f64, f64), label: &str, color: &str) -> Self {
+        Self { name: name.into(), points: vec![point], labels: vec![label.into()], color: color.into(), joined: false }
+    }
+}
+
 /// Axis titles, the chart title and a note under it.
 #[derive(Clone, Copy, Debug)]
 pub struct XyTitles<'a> {

@@ -9,7 +9,7 @@
 use augur_simulate::{Outcome, Sample, Setup, Trace};
 
 use crate::{
-    plot::{self, Panel, PlotPoint, XySeries, XyTitles},
+    plot::{self, AUGUR_COLOR, Panel, PlotPoint, XySeries, XyTitles},
     time::Millis,
 };
 
@@ -62,20 +62,13 @@ fn frontier(outcome: &Outcome, score_from: Millis) -> String {
             color: "#3182bd".into(),
             joined: true,
         },
-        XySeries {
-            name: "Augur".into(),
-            points: vec![point(outcome.augur.figures_from(score_from))],
-            labels: vec!["Augur".into()],
-            color: "#e6550d".into(),
-            joined: false,
-        },
-        XySeries {
-            name: "oracle (pods started exactly in time)".into(),
-            points: vec![point(outcome.oracle.figures_from(score_from))],
-            labels: vec!["oracle".into()],
-            color: "#636363".into(),
-            joined: false,
-        },
+        XySeries::single("Augur", point(outcome.augur.figures_from(score_from)), "Augur", AUGUR_COLOR),
+        XySeries::single(
+            "oracle (pods started exactly in time)",
+            point(outcome.oracle.figures_from(score_from)),
+            "oracle",
+            "#636363",
+        ),
     ];
     let note = match outcome.equal_cost_from(score_from).and_then(|e| e.shortfall_change_pct) {
         Some(change) => format!("Augur: {change:+.1}% under-provisioning at equal pod-hours"),

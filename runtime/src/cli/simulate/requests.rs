@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     cli::progress::Progress,
-    plot::{self, Panel, PlotPoint, XySeries, XyTitles},
+    plot::{self, AUGUR_COLOR, Panel, PlotPoint, XySeries, XyTitles},
     time::Millis,
 };
 
@@ -251,13 +251,7 @@ fn render(trace: &Trace, resource: Resource, outcome: &RequestsOutcome, score_fr
             color: "#3182bd".into(),
             joined: true,
         },
-        XySeries {
-            name: "Augur".into(),
-            points: vec![point(outcome.augur.figures_from(score_from))],
-            labels: vec!["Augur".into()],
-            color: "#e6550d".into(),
-            joined: false,
-        },
+        XySeries::single("Augur", point(outcome.augur.figures_from(score_from)), "Augur", AUGUR_COLOR),
     ];
     let note = match outcome.equal_cost_from(score_from).and_then(|e| e.shortfall_change_pct) {
         Some(change) => format!("Augur: {change:+.1}% short minutes at equal reserved {name}"),

@@ -171,7 +171,7 @@ fn chain(error: &dyn std::error::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use augur_crds::{
         common::Duration as ApiDuration,
         runtime_config::{BasicAuth, SecretFile},
@@ -179,7 +179,8 @@ mod tests {
 
     use super::*;
 
-    fn input(url: &str) -> PrometheusInput {
+    /// A source of `up` at `url`, one-minute steps, an hour of backfill, no credentials.
+    pub(in crate::sources::prometheus) fn input(url: &str) -> PrometheusInput {
         PrometheusInput {
             url: url.into(),
             query: "up".into(),

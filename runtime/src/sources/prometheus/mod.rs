@@ -163,21 +163,12 @@ impl Source for PrometheusSource {
 
 #[cfg(test)]
 mod tests {
-    use augur_crds::common::Duration as ApiDuration;
 
     use super::*;
     use crate::time::ManualClock;
 
     fn source(clock: &ManualClock) -> PrometheusSource {
-        let input = PrometheusInput {
-            url: "http://127.0.0.1:9".into(),
-            query: "up".into(),
-            step: ApiDuration::from_secs(60),
-            backfill: ApiDuration::from_secs(3600),
-            bearer_token: None,
-            basic_auth: None,
-            tls: None,
-        };
+        let input = client::tests::input("http://127.0.0.1:9");
         PrometheusSource::new(&input, Arc::new(clock.clone()), None).unwrap_or_else(|e| panic!("{e}"))
     }
 
