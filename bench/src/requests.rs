@@ -21,10 +21,11 @@ use augur_runtime::{
     cli::{
         progress::Progress,
         simulate::{
-            ResourceArg, millis, read_series,
+            ResourceArg, millis,
             requests::{initial_request, unit, usage_forecasts},
         },
     },
+    decode::read_series,
     manifest,
 };
 use augur_simulate::{

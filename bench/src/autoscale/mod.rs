@@ -23,8 +23,9 @@ use augur_crds::{
 use augur_runtime::{
     cli::{
         progress::Progress,
-        simulate::{RuntimeForecaster, forecast_params, millis, percent_to_fraction, read_series},
+        simulate::{RuntimeForecaster, forecast_params, millis, percent_to_fraction},
     },
+    decode::read_series,
     manifest,
 };
 use augur_simulate::{

@@ -28,7 +28,7 @@ use augur_crds::{
 use augur_simulate::{Forecasts, Outcome, Setup, Trace, forecast_trace, simulate};
 
 pub use forecaster::{RuntimeForecaster, forecast_params};
-pub use trace::{read_series, read_trace};
+pub use trace::read_trace;
 
 use super::progress::Progress;
 use crate::{manifest, time::Millis};

@@ -6,8 +6,7 @@ use std::{collections::BTreeMap, path::Path};
 use anyhow::bail;
 use augur_simulate::Trace;
 
-pub use crate::decode::read_series;
-use crate::time::Millis;
+use crate::{decode::read_series, time::Millis};
 
 /// Reads the one series to simulate: `wanted`, or the only series of the file.
 pub fn read_trace(path: &Path, wanted: Option<&str>) -> anyhow::Result<Trace> {

@@ -185,7 +185,7 @@ impl<D: Decode> KafkaSource<D> {
     }
 
     /// Reads the checkpoints of waiting partitions when a read is due, and starts each partition it settles: its
-    /// state goes to the runner, then its held records, then it is fetched again.
+    /// state goes to the runner, then its held records; its later records follow as they arrive.
     async fn settle(&mut self) {
         let Some(restorer) = &mut self.restorer else { return };
         let settled = restorer.poll().await;
